@@ -1,0 +1,135 @@
+"""The command line: modes, options, exit codes.
+
+    inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]    run an ordered script
+    inorder-qemu [OPTIONS] -- QEMU-ARGS...           run a QEMU argv, in order
+
+Exit status: QEMU's own once the VM was handed over; 1 when the script does not
+plan or a step fails; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .errors import InorderError, UsageError
+
+DEFAULT_QEMU = "qemu-system-x86_64"
+ENV_QEMU = "INORDER_QEMU"
+
+EPILOG = """\
+Each line of SCRIPT is a QEMU option (-device ..., -m 2G), a QMP command
+(qom-set path=/machine property=... value=...), a raw QMP line
+({"execute": ...}) or 'include FILE'.  Commands run in order: an option runs at
+its place like a QMP command, and an id must be defined above its first use.
+Phases: startup -> preconfig -> machine-ready -> running.  A command that needs
+a later phase advances QEMU to it; one whose phase has passed is an error.
+The VM is left running, in machine-ready with -S, in preconfig with --preconfig.
+
+Monitors given as unix server sockets (-qmp unix:PATH,server=on,wait=off, or
+-chardev socket,path=PATH,server=on + -mon) appear only when the whole script
+has been fed: no client ever sees a half-built VM.
+
+Exit status: QEMU's own after the hand-over; 1 if the script fails to plan or
+QEMU refuses a step; 2 for a usage error.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="inorder-qemu",
+        usage="inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
+              "       inorder-qemu [OPTIONS] -- QEMU-ARGS...",
+        description="Run QEMU configured by an ordered program.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("script", nargs="?", help="a .qcmd script")
+    p.add_argument("--qemu", metavar="PATH",
+                   help=f"the QEMU binary (default: ${ENV_QEMU}, else {DEFAULT_QEMU})")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="print the plan (QEMU argv, QMP steps by phase) and start nothing")
+    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="echo each step and QEMU's reply as it is fed")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    p.add_argument("--version", action="version", version=_version())
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+    return f"inorder-qemu {__version__}"
+
+
+def _split(argv: list[str]) -> tuple[list[str], list[str] | None, list[str]]:
+    """inorder's options, then either '-- QEMU-ARGV' or 'SCRIPT ARGS...'.
+    Everything after the script belongs to QEMU, as with a shebang line."""
+    ours = []
+    for i, word in enumerate(argv):
+        if word == "--":
+            return ours, argv[i + 1:], []
+        if not word.startswith("-") or word == "-":
+            return ours + [word], None, argv[i + 1:]
+        ours.append(word)
+        if word == "--qemu":
+            if i + 1 < len(argv):
+                ours.append(argv[i + 1])
+                argv = argv[:i + 1] + argv[i + 2:]
+    return ours, None, []
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ours, qemu_argv, extra = _split(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(ours)
+    except SystemExit as e:
+        return int(e.code or 0)
+    import logging
+    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
+    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+    logging.getLogger("qemu.qmp").propagate = args.debug
+    try:
+        return _run(args, qemu_argv, extra)
+    except InorderError as e:
+        print(e.render(), file=sys.stderr)
+        return e.exit_status
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:            # a bug: say so plainly
+        if args.debug:
+            raise
+        print(f"inorder-qemu: internal error: {type(e).__name__}: {e} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
+    from . import profile as profiles
+    from .argv import parse_argv
+    from .plan import plan as make_plan
+    from .source import render
+
+    if args.json and not args.dry_run:
+        raise UsageError("--json goes with --dry-run")
+    if qemu_argv is None and not args.script:
+        raise UsageError("no script given (usage: inorder-qemu SCRIPT, or inorder-qemu -- QEMU-ARGS)")
+    binary = args.qemu or os.environ.get(ENV_QEMU) or DEFAULT_QEMU
+    profile = profiles.load(binary)
+    if qemu_argv is not None:
+        commands = parse_argv(qemu_argv, profile.options)
+    else:
+        from .parse import parse_file
+        commands = parse_file(args.script)
+        if extra:
+            commands += parse_argv(extra, profile.options, name="args")
+    plan = make_plan(commands, profile)
+    for loc, message in plan.warnings:
+        print(render("warning", loc, message), file=sys.stderr)
+    if args.dry_run:
+        from . import show
+        print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))
+        return 0
+    from . import feed
+    return feed.run(plan, profile.binary, verbose=args.verbose)

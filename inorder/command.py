@@ -1,0 +1,48 @@
+"""The unit every stage passes on: one command, with where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .source import Location
+
+
+@dataclass(eq=False)
+class Command:
+    """A QEMU option (`kind == "option"`) or a QMP command (`kind == "qmp"`).
+
+    Options keep their argument as QEMU would see it: a string in QEMU's own
+    syntax, or the decoded JSON object when it was given as JSON.  QMP commands
+    carry their decoded arguments.
+    """
+
+    kind: str
+    name: str
+    loc: Location
+    arg: str | dict | None = None
+    arg_loc: Location | None = None
+    json: bool = False
+    # qmp-shell style arguments: where each key was written
+    key_locs: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def is_option(self) -> bool:
+        return self.kind == "option"
+
+    def spelling(self) -> str:
+        """How the command reads in a script (for plans and messages)."""
+        import json as _json
+        if self.is_option:
+            if self.arg is None:
+                return f"-{self.name}"
+            arg = _json.dumps(self.arg) if self.json else self.arg
+            return f"-{self.name} {arg}"
+        if self.arg:
+            return f"{self.name} {_json.dumps(self.arg)}"
+        return self.name
+
+    def arg_at(self, offset: int, length: int = 1) -> Location:
+        """A location inside the argument (or at the name when there is none)."""
+        if self.arg_loc is None or self.json:
+            return self.arg_loc or self.loc
+        return self.arg_loc.at(offset, length)

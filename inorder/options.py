@@ -1,0 +1,125 @@
+"""What inorder-qemu knows about QEMU's options and commands, as tables.
+
+Each option has a role that decides its phases and channel (see plan.py):
+
+  argv      only QEMU's argv can set it: allowed in `startup` only
+  device    cold-plugged on argv before machine-ready, hot-plugged after
+  backend   created over QMP at its position (object-add, blockdev-add, ...)
+  numa      set-numa-node, in preconfig
+  chardev   argv (QEMU 7.2 refuses chardev-add before machine-ready)
+  monitor   argv, created suspended and released after the feed (monitors.py)
+  stop      -S: the feed ends in machine-ready
+  preconfig --preconfig: the feed ends in preconfig
+
+Options not listed here are `argv` options; whether they exist and take an
+argument is learned from the binary (profile.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Namespaces of ids.  A use names the namespace of the id it refers to.
+DEVICE, NETDEV, CHARDEV, BLOCK, OBJECT = "device", "netdev", "chardev", "block", "object"
+
+# When QEMU resolves a reference: at the referencing command's own position
+# (`position`: the id must be defined above it), or at board init (`board`: the
+# machine only stores the name, so the definition may follow).
+POSITION, BOARD = "position", "board"
+
+
+@dataclass(frozen=True)
+class Use:
+    namespace: str
+    when: str = POSITION
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    role: str = "argv"
+    # key=value flavour of the argument: QemuOpts (flat, `nofoo` booleans) or
+    # keyval (dotted keys nest); None for a plain string argument
+    syntax: str | None = None
+    implied: str | None = None          # the key the first element may omit
+    json: bool = False                  # accepts a JSON object argument
+    qmp: str | None = None              # the QMP command for backend/numa roles
+    defines: tuple[str, str] | None = None   # (namespace, key)
+    uses: dict[str, Use] = field(default_factory=dict)
+
+
+_DEVICE_USES = {
+    "netdev": Use(NETDEV), "drive": Use(BLOCK), "chardev": Use(CHARDEV),
+    "rng": Use(OBJECT), "memdev": Use(OBJECT), "iothread": Use(OBJECT),
+    "bus": Use(DEVICE),
+}
+_OBJECT_USES = {
+    "chardev": Use(CHARDEV), "netdev": Use(NETDEV), "keyid": Use(OBJECT),
+    "passwordid": Use(OBJECT), "tls-creds": Use(OBJECT), "iothread": Use(OBJECT),
+}
+# blockdev members that name another node when given as a string
+_BLOCK_USES = {
+    "file": Use(BLOCK), "backing": Use(BLOCK), "data-file": Use(BLOCK),
+    "image": Use(BLOCK), "test": Use(BLOCK), "raw": Use(BLOCK),
+}
+
+OPTIONS: dict[str, OptionSpec] = {
+    "device": OptionSpec("device", "qemuopts", "driver", json=True,
+                         qmp="device_add", defines=(DEVICE, "id"), uses=_DEVICE_USES),
+    "object": OptionSpec("backend", "keyval", "qom-type", json=True,
+                         qmp="object-add", defines=(OBJECT, "id"), uses=_OBJECT_USES),
+    "blockdev": OptionSpec("backend", "keyval", None, json=True,
+                           qmp="blockdev-add", defines=(BLOCK, "node-name"), uses=_BLOCK_USES),
+    "netdev": OptionSpec("backend", "qemuopts", "type", json=True,
+                         qmp="netdev_add", defines=(NETDEV, "id")),
+    "numa": OptionSpec("numa", "qemuopts", "type", qmp="set-numa-node",
+                       uses={"memdev": Use(OBJECT)}),
+    "chardev": OptionSpec("chardev", "qemuopts", "backend", defines=(CHARDEV, "id"),
+                          uses={"tls-creds": Use(OBJECT), "tls-authz": Use(OBJECT)}),
+    "drive": OptionSpec("argv", "qemuopts", "file", defines=(BLOCK, "id")),
+    "machine": OptionSpec("argv", "keyval", "type",
+                          uses={"memory-backend": Use(OBJECT, BOARD)}),
+    "M": OptionSpec("argv", "keyval", "type",
+                    uses={"memory-backend": Use(OBJECT, BOARD)}),
+    "mon": OptionSpec("monitor", "qemuopts", "chardev", uses={"chardev": Use(CHARDEV)}),
+    "qmp": OptionSpec("monitor"),
+    "qmp-pretty": OptionSpec("monitor"),
+    "monitor": OptionSpec("monitor"),
+    "S": OptionSpec("stop"),
+    "preconfig": OptionSpec("preconfig"),
+}
+
+ARGV = OptionSpec()
+
+# Options QEMU's -h does not show (or shows in a form that hides the arity).
+EXTRA_OPTIONS = {"preconfig": False, "h": False, "help": False}
+
+# QMP commands that define, delete or use ids, by argument name.
+COMMAND_DEFINES = {
+    "object-add": (OBJECT, "id"), "blockdev-add": (BLOCK, "node-name"),
+    "netdev_add": (NETDEV, "id"), "device_add": (DEVICE, "id"),
+    "chardev-add": (CHARDEV, "id"),
+}
+COMMAND_DELETES = {
+    "object-del": (OBJECT, "id"), "blockdev-del": (BLOCK, "node-name"),
+    "netdev_del": (NETDEV, "id"), "device_del": (DEVICE, "id"),
+    "chardev-remove": (CHARDEV, "id"),
+}
+COMMAND_USES = {
+    "device_add": _DEVICE_USES,
+    "object-add": _OBJECT_USES,
+    "blockdev-add": _BLOCK_USES,
+    "set-numa-node": {"memdev": Use(OBJECT)},
+}
+
+# Phase rules QEMU checks inside a command's handler, where no probe can see
+# them (the probe learns only what QEMU refuses before running a command).
+# name -> (first phase, last phase), as Phase values.
+COMMAND_PHASES = {
+    "set-numa-node": (1, 1),      # "permitted only before the machine has been created"
+    "x-exit-preconfig": (1, 1),
+    "cont": (2, 3),
+}
+# Commands a script may not send: inorder-qemu speaks them itself.
+RESERVED_COMMANDS = {
+    "qmp_capabilities": "inorder-qemu negotiates QMP capabilities itself",
+}

@@ -1,0 +1,221 @@
+"""Text → commands: the .qcmd language (grammar/qcmd.lark) and `include`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from importlib import resources
+
+from .command import Command
+from .errors import ScriptError
+from .source import Location, Source
+
+
+@functools.cache
+def _parser():
+    # lark is imported here, not at module level: plans served from the cache
+    # (and `--help`) never pay for it.
+    import lark
+    grammar = _grammar_text()
+    return lark.Lark(grammar, parser="lalr", lexer="contextual",
+                     maybe_placeholders=False)
+
+
+def _grammar_text() -> str:
+    try:
+        return resources.files("inorder.grammar").joinpath("qcmd.lark").read_text()
+    except ModuleNotFoundError:
+        # Imported from a source checkout (the current directory wins over the
+        # installed package): the grammar is beside the package, not in it.
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(here, "grammar", "qcmd.lark"), encoding="utf-8") as f:
+            return f.read()
+
+
+def parse_file(path: str, *, included_from: Location | None = None,
+               _stack: tuple[str, ...] = ()) -> list[Command]:
+    """Read a command file and the files it includes, in order."""
+    real = os.path.realpath(path)
+    if real in _stack:
+        chain = " -> ".join(os.path.basename(p) for p in _stack + (real,))
+        raise ScriptError(f"include cycle: {chain}", included_from)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from None
+    except UnicodeDecodeError as e:
+        raise ScriptError(f"{path} is not UTF-8 text: {e.reason}", included_from) from None
+    source = Source(path, text, included_from=included_from)
+    commands = []
+    for item in parse_text(source):
+        if isinstance(item, Command):
+            commands.append(item)
+            continue
+        target, loc = item            # an include
+        if not os.path.isabs(target):
+            target = os.path.join(os.path.dirname(path), target)
+        commands.extend(parse_file(target, included_from=loc, _stack=_stack + (real,)))
+    return commands
+
+
+def parse_text(source: Source) -> list[Command | tuple[str, Location]]:
+    """Parse one source; includes are returned as (path, location) pairs."""
+    import lark
+    text = source.text
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except lark.exceptions.UnexpectedCharacters as e:
+        loc = Location(source, e.line, e.column)
+        raise ScriptError(f"unexpected character {text[e.pos_in_stream]!r}", loc) from None
+    except lark.exceptions.UnexpectedToken as e:
+        tok = e.token
+        loc = Location(source, tok.line or 1, tok.column or 1, len(tok) or 1)
+        raise ScriptError(_unexpected(tok), loc) from None
+    return [_command(source, node) for node in tree.children]
+
+
+def _unexpected(tok) -> str:
+    if tok.type == "WORD":
+        return (f"unexpected {str(tok)!r}: an option takes one argument "
+                "(quote it if it contains spaces), one command per line")
+    if tok.type == "JSON":
+        return "unexpected JSON here"
+    if tok.type == "$END":
+        return "unexpected end of file"
+    return f"unexpected {str(tok)!r}"
+
+
+def _loc(source: Source, tok) -> Location:
+    return Location(source, tok.line, tok.column, len(tok.split("\n")[0]))
+
+
+def _command(source: Source, node) -> Command | tuple[str, Location]:
+    kind = node.data
+    toks = node.children
+    if kind == "include":
+        return unquote(toks[1]), _loc(source, toks[1])
+    if kind == "raw":
+        return _raw_qmp(source, toks[0])
+    name = toks[0]
+    loc = _loc(source, name)
+    if kind == "option":
+        cmd = Command("option", name.lstrip("-"), loc)
+        if len(toks) > 1:
+            arg = toks[1]
+            cmd.arg_loc = _loc(source, arg)
+            if arg.type == "JSON":
+                cmd.arg, cmd.json = decode_json(source, arg), True
+            else:
+                cmd.arg = unquote(arg)
+        return cmd
+    cmd = Command("qmp", str(name), loc, arg={})
+    if kind == "qmp_json":
+        cmd.arg_loc = _loc(source, toks[1])
+        cmd.arg = decode_json(source, toks[1])
+        cmd.json = True
+        return cmd
+    for word in toks[1:]:
+        key, eq, value = unquote(word).partition("=")
+        wloc = _loc(source, word)
+        if not eq or not key:
+            raise ScriptError("expected KEY=VALUE (qmp-shell style) or one JSON object", wloc)
+        cmd.key_locs[key] = wloc
+        _put(cmd.arg, key.split("."), _json_or_string(value), wloc)
+    return cmd
+
+
+def _json_or_string(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _put(target: dict, path: list[str], value, loc: Location) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ScriptError(f"'{part}' is both a value and an object", loc)
+    target[path[-1]] = value
+
+
+def _raw_qmp(source: Source, tok) -> Command:
+    msg = decode_json(source, tok)
+    loc = _loc(source, tok)
+    if not isinstance(msg, dict) or not isinstance(msg.get("execute"), str):
+        raise ScriptError('a JSON line must be a QMP command: {"execute": NAME, "arguments": {...}}', loc)
+    extra = set(msg) - {"execute", "arguments", "id"}
+    if extra:
+        raise ScriptError(f"unexpected member {sorted(extra)[0]!r} in a QMP command", loc)
+    args = msg.get("arguments", {})
+    if not isinstance(args, dict):
+        raise ScriptError("'arguments' must be a JSON object", loc)
+    return Command("qmp", msg["execute"], loc, arg=args, arg_loc=loc, json=True)
+
+
+def decode_json(source: Source, tok) -> dict:
+    """Decode a JSON token; a trailing comment may follow the object."""
+    raw = str(tok)
+    # Map each character of the text with continuations removed to its place
+    # in the raw token, so a decoding error points at the right column.
+    text, where = [], []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and raw[i + 1:i + 2] == "\n":
+            i += 2
+            continue
+        if raw[i] == "\\" and raw[i + 1:i + 3] == "\r\n":
+            i += 3
+            continue
+        text.append(raw[i])
+        where.append(i)
+        i += 1
+    text = "".join(text)
+    try:
+        value, end = json.JSONDecoder().raw_decode(text)
+        rest = text[end:].strip()
+        if rest and not rest.startswith("#"):
+            raise json.JSONDecodeError("unexpected text after the JSON object", text, end)
+    except json.JSONDecodeError as e:
+        pos = where[min(e.pos, len(where) - 1)] if where else 0
+        before = raw[:pos]
+        line = tok.line + before.count("\n")
+        column = (tok.column + pos) if "\n" not in before else pos - before.rfind("\n")
+        raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from None
+    if not isinstance(value, dict):
+        raise ScriptError("expected a JSON object", _loc(source, tok))
+    return value
+
+
+def unquote(word: str) -> str:
+    """Undo shell-like quoting: "..." (with backslash escapes), '...', \\x."""
+    word = str(word)
+    if not any(c in word for c in "\"'\\"):
+        return word
+    out = []
+    i, n = 0, len(word)
+    while i < n:
+        c = word[i]
+        if c == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            i += 2
+        elif c == "'":
+            j = word.index("'", i + 1)
+            out.append(word[i + 1:j])
+            i = j + 1
+        elif c == '"':
+            i += 1
+            while word[i] != '"':
+                if word[i] == "\\" and word[i + 1] in '"\\$`':
+                    i += 1
+                out.append(word[i])
+                i += 1
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

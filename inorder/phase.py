@@ -1,0 +1,23 @@
+"""The one phase of a VM under construction (QEMU's machine phase and run state
+folded into a single linear order).  Phases only move forward."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Phase(enum.IntEnum):
+    STARTUP = 0        # no QEMU process yet: only its argv can be chosen
+    PRECONFIG = 1      # QEMU paused by --preconfig, before board init
+    MACHINE_READY = 2  # board built, cold devices realized, CPUs stopped (-S)
+    RUNNING = 3        # after cont
+
+    def __str__(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+# What moves QEMU from one phase to the next, as a QMP command.
+ADVANCE = {
+    Phase.MACHINE_READY: "x-exit-preconfig",
+    Phase.RUNNING: "cont",
+}

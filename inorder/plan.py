@@ -1,0 +1,416 @@
+"""Commands → plan: the phase machine, channel choice and reference checks.
+
+Commands are checked left to right.  Each one may run in a range of phases; if
+QEMU is not there yet the plan advances it (the launch, `x-exit-preconfig`,
+`cont`), and a command whose range has passed is an error naming the command
+that moved the phase on.  Each command then gets the channel that gives it the
+meaning of its position:
+
+- argv, fixed at launch: what only argv can set, every cold device (QEMU
+  realizes argv devices in argv order during x-exit-preconfig, after every
+  preconfig QMP step), and whatever an argv item needs when it is created;
+- QMP, in script order, at the phase the command runs in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from . import optstr
+from .command import Command
+from .errors import ScriptError
+from .options import (ARGV, BOARD, COMMAND_DEFINES, COMMAND_DELETES, COMMAND_PHASES,
+                      COMMAND_USES, DEVICE, OPTIONS, RESERVED_COMMANDS, OptionSpec, Use)
+from .phase import ADVANCE, Phase
+from .source import Location, Note
+
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
+
+
+@dataclass(eq=False)
+class Step:
+    """One thing the feeder does: an argv item at launch, or a QMP command."""
+
+    command: Command
+    channel: str                        # "argv" or "qmp"
+    phase: Phase                        # the phase it runs in
+    why: str
+    argv: list[str] | None = None
+    execute: str | None = None
+    arguments: dict | None = None
+    synthetic: bool = False             # an advance the plan added
+    notes: list[Note] = field(default_factory=list)   # context for failures
+    # argv: the pairs of a key=value argument (to rewrite it, e.g. monitors)
+    pairs: list[optstr.Pair] | None = None
+
+    def to_json(self) -> dict:
+        out = {"location": str(self.command.loc), "phase": str(self.phase),
+               "channel": self.channel, "why": self.why}
+        if self.channel == "argv":
+            out["argv"] = self.argv
+        else:
+            out["execute"] = self.execute
+            if self.arguments:
+                out["arguments"] = self.arguments
+        if self.synthetic:
+            out["implicit"] = True
+        return out
+
+
+@dataclass
+class Plan:
+    steps: list[Step]
+    preconfig: bool          # launch with --preconfig
+    final: Phase             # where the VM is left
+    monitors: list = field(default_factory=list)    # monitors.UserMonitor
+    warnings: list = field(default_factory=list)    # (Location, message)
+
+    @property
+    def argv_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.channel == "argv"]
+
+    @property
+    def qmp_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.channel == "qmp"]
+
+    def argv(self) -> list[str]:
+        out: list[str] = []
+        for step in self.argv_steps:
+            out.extend(step.argv)
+        return out
+
+    def to_json(self) -> dict:
+        return {"preconfig": self.preconfig, "final-phase": str(self.final),
+                "argv": self.argv(),
+                "steps": [s.to_json() for s in self.steps]}
+
+
+def plan(commands: list[Command], profile) -> Plan:
+    return Planner(profile).run(commands)
+
+
+class Planner:
+    def __init__(self, profile):
+        self.profile = profile
+        self.phase = Phase.STARTUP
+        self.advanced_by: dict[Phase, Command] = {}
+        self.end = Phase.RUNNING
+        self.steps: list[Step] = []
+        # namespace -> id -> (location of the definition, step)
+        self.defined: dict[str, dict[str, tuple[Location, Step]]] = {}
+        self.cold_devices: set[str] = set()
+        self.all_definitions: dict[tuple[str, str], Location] = {}
+        self.board_uses: list[tuple[str, str, Location]] = []
+        from .monitors import Monitors
+        self.monitors = Monitors()
+
+    # -- the walk ---------------------------------------------------------
+
+    def run(self, commands: list[Command]) -> Plan:
+        self._index_definitions(commands)
+        for cmd in commands:
+            if cmd.is_option:
+                self._option(cmd)
+            else:
+                self._qmp(cmd)
+        for ns, name, loc in self.board_uses:
+            if name not in self.defined.get(ns, {}):
+                raise ScriptError(f"{ns} '{name}' is never defined", loc)
+        final = max(self.phase, self.end)
+        last = commands[-1] if commands else None
+        while self.phase < final:
+            self._advance(self.phase + 1, last, why="end of script")
+        preconfig = self.end == Phase.PRECONFIG or any(
+            s.channel == "qmp" and s.phase == Phase.PRECONFIG and not s.synthetic
+            for s in self.steps)
+        steps = self.steps
+        if not preconfig:
+            # Without --preconfig QEMU starts in machine-ready: nothing to exit.
+            steps = [s for s in steps if not (s.synthetic and s.execute == "x-exit-preconfig")]
+        _one_device_syntax([s for s in steps if s.channel == "argv" and s.command.name == "device"
+                            and s.command.is_option])
+        return Plan(steps, preconfig, final, self.monitors.user, self.monitors.warnings)
+
+    def _index_definitions(self, commands: list[Command]) -> None:
+        """Where each id is first defined, for 'defined later' notes."""
+        for cmd in commands:
+            spec = OPTIONS.get(cmd.name) if cmd.is_option else None
+            key = spec.defines if spec else COMMAND_DEFINES.get(cmd.name) if not cmd.is_option else None
+            if not key:
+                continue
+            ns, member = key
+            if isinstance(cmd.arg, dict):
+                value = cmd.arg.get(member)
+            elif isinstance(cmd.arg, str):
+                pair = optstr.get([p for p, _ in optstr.split(cmd.arg, spec.implied)], member)
+                value = pair.value if pair else None
+            else:
+                value = None
+            if isinstance(value, str):
+                self.all_definitions.setdefault((ns, value), cmd.loc)
+
+    # -- phases -----------------------------------------------------------
+
+    def _require(self, cmd: Command, lo: Phase, hi: Phase, what: str) -> Phase:
+        """Bring QEMU into [lo, hi] for `cmd`, or fail if hi has passed."""
+        if self.phase > hi:
+            by = self.advanced_by.get(self.phase)
+            if hi == Phase.STARTUP:
+                msg = f"{what} can only be given on QEMU's command line, but QEMU is already running the script (phase {self.phase})"
+            else:
+                msg = f"{what} is allowed up to phase {hi}, but the machine is already in phase {self.phase}"
+            err = ScriptError(msg, cmd.loc)
+            if by is not None:
+                err.note(by.loc, f"phase {self.phase} was entered here, by '{by.spelling()[:60]}'")
+            err.note(None, "move it above that line")
+            raise err
+        while self.phase < lo:
+            self._advance(self.phase + 1, cmd, why=f"needed by {cmd.loc}")
+        return self.phase
+
+    def _advance(self, to: Phase, cmd: Command | None, why: str) -> None:
+        to = Phase(to)
+        command = ADVANCE.get(to)
+        if command:
+            self.steps.append(Step(cmd, "qmp", self.phase, f"implicit: {why}",
+                                   execute=command, synthetic=True))
+        self.phase = to
+        self.advanced_by[to] = cmd
+
+    # -- options ----------------------------------------------------------
+
+    def _option(self, cmd: Command) -> None:
+        name = cmd.name
+        takes = self.profile.options.get(name)
+        if takes is None:
+            raise ScriptError(f"unknown option '-{name}' (not in {self.profile.binary} -h)", cmd.loc)
+        spec = OPTIONS.get(name, ARGV)
+        if takes and cmd.arg is None:
+            raise ScriptError(f"option '-{name}' requires an argument", cmd.loc)
+        if not takes and cmd.arg is not None:
+            raise ScriptError(f"option '-{name}' takes no argument", cmd.arg_loc)
+        if cmd.json and not spec.json:
+            raise ScriptError(f"option '-{name}' does not take a JSON argument", cmd.arg_loc)
+        pairs, args = self._arguments(cmd, spec)
+        getattr(self, "_role_" + spec.role)(cmd, spec, pairs, args)
+
+    def _arguments(self, cmd: Command, spec: OptionSpec):
+        if cmd.json:
+            return None, cmd.arg
+        if spec.syntax is None or cmd.arg is None:
+            return None, None
+        keyval = spec.syntax == "keyval"
+        pairs = optstr.parse(cmd.arg, spec.implied, cmd.arg_at, keyval=keyval)
+        return pairs, optstr.nest(pairs, dotted=keyval)
+
+    def _argv_step(self, cmd: Command, why: str, pairs=None) -> Step:
+        words = [f"-{cmd.name}"]
+        if cmd.arg is not None:
+            words.append(json.dumps(cmd.arg) if cmd.json else cmd.arg)
+        step = Step(cmd, "argv", Phase.STARTUP, why, argv=words, pairs=pairs)
+        self.steps.append(step)
+        return step
+
+    def _role_argv(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+        if args is not None:
+            self._check_ids(cmd, spec, pairs, args, creation=True)
+        step = self._argv_step(cmd, "only QEMU's argv can set it")
+        self._define(cmd, spec.defines, pairs, args, step)
+
+    def _role_chardev(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
+        self._check_ids(cmd, spec, pairs, args, creation=True)
+        step = self._argv_step(cmd, "QEMU 7.2 refuses chardev-add before machine-ready", pairs)
+        self._define(cmd, spec.defines, pairs, args, step)
+        self.monitors.chardev(step, args)
+
+    def _role_monitor(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+        if args is not None:
+            self._check_ids(cmd, spec, pairs, args, creation=True)
+        step = self._argv_step(cmd, "a monitor, released when the feed is done", pairs)
+        self.monitors.monitor(step, args, self.defined.get("chardev", {}))
+
+    def _role_stop(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'-S'")
+        self.end = min(self.end, Phase.MACHINE_READY)
+
+    def _role_preconfig(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'--preconfig'")
+        self.end = Phase.PRECONFIG
+
+    def _role_device(self, cmd, spec, pairs, args):
+        self._check_ids(cmd, spec, pairs, args)
+        if self.phase <= Phase.PRECONFIG:
+            step = self._argv_step(cmd, "cold plug: realized at machine-ready, in argv order", pairs)
+            self._define(cmd, spec.defines, pairs, args, step)
+            dev_id = args.get("id") if isinstance(args, dict) else None
+            if isinstance(dev_id, str):
+                self.cold_devices.add(dev_id)
+            return
+        by = self.advanced_by.get(Phase.MACHINE_READY)
+        step = Step(cmd, "qmp", self.phase, "hot plug: the machine is already built",
+                    execute="device_add", arguments=_plain(args))
+        if by is not None:
+            step.notes.append(Note(by.loc, f"the machine was built here, by '{by.spelling()[:60]}'; "
+                                           "put the device above it to cold-plug it"))
+        self.steps.append(step)
+        self._define(cmd, spec.defines, pairs, args, step)
+
+    def _role_backend(self, cmd, spec, pairs, args):
+        self._check_ids(cmd, spec, pairs, args)
+        phase = max(self.phase, Phase.PRECONFIG)
+        arguments = args if cmd.json else self.profile.schema.coerce_arguments(spec.qmp, args)
+        step = Step(cmd, "qmp", phase, f"{spec.qmp} at its position",
+                    execute=spec.qmp, arguments=arguments)
+        self.steps.append(step)
+        self._define(cmd, spec.defines, pairs, args, step)
+
+    def _role_numa(self, cmd, spec, pairs, args):
+        self._require(cmd, Phase.STARTUP, Phase.PRECONFIG, "'-numa'")
+        self._check_ids(cmd, spec, pairs, args)
+        arguments = self.profile.schema.coerce_arguments("set-numa-node", args)
+        self.steps.append(Step(cmd, "qmp", Phase.PRECONFIG, "set-numa-node before board init",
+                               execute="set-numa-node", arguments=arguments))
+
+    # -- QMP commands -----------------------------------------------------
+
+    def _qmp(self, cmd: Command) -> None:
+        name = cmd.name
+        if name in RESERVED_COMMANDS:
+            raise ScriptError(RESERVED_COMMANDS[name], cmd.loc)
+        if name not in self.profile.commands:
+            raise ScriptError(f"unknown QMP command '{name}' (not in query-commands of {self.profile.binary})", cmd.loc)
+        if name in COMMAND_PHASES:
+            lo, hi = (Phase(p) for p in COMMAND_PHASES[name])
+        else:
+            lo = Phase.PRECONFIG if name in self.profile.preconfig else Phase.MACHINE_READY
+            hi = Phase.RUNNING
+        if self._touches_cold_device(cmd):
+            lo = max(lo, Phase.MACHINE_READY)
+        spec = OptionSpec(defines=COMMAND_DEFINES.get(name), uses=COMMAND_USES.get(name, {}))
+        self._check_ids(cmd, spec, None, cmd.arg)
+        phase = self._require(cmd, lo, hi, f"'{name}'")
+        step = Step(cmd, "qmp", phase, "QMP command", execute=name, arguments=cmd.arg)
+        self.steps.append(step)
+        self._define(cmd, spec.defines, None, cmd.arg, step)
+        if name in COMMAND_DELETES:
+            ns, key = COMMAND_DELETES[name]
+            self.defined.get(ns, {}).pop(cmd.arg.get(key), None)
+        for to, command in ADVANCE.items():
+            if command == name and self.phase < to:
+                self.phase = to
+                self.advanced_by[to] = cmd
+
+    def _touches_cold_device(self, cmd: Command) -> bool:
+        path = cmd.arg.get("path") if isinstance(cmd.arg, dict) else None
+        if isinstance(path, str) and path.startswith("/machine/peripheral/"):
+            return path.split("/")[3] in self.cold_devices
+        return False
+
+    # -- ids --------------------------------------------------------------
+
+    def _key_loc(self, cmd: Command, pairs, key: str) -> Location:
+        if pairs is not None:
+            pair = optstr.get(pairs, key)
+            if pair is not None:
+                return cmd.arg_at(pair.value_offset, max(len(pair.value), 1))
+        if key in cmd.key_locs:
+            return cmd.key_locs[key]
+        return cmd.arg_loc or cmd.loc
+
+    def _define(self, cmd, defines, pairs, args, step) -> None:
+        if not defines or not isinstance(args, dict):
+            return
+        ns, key = defines
+        value = args.get(key)
+        if not isinstance(value, str):
+            return
+        loc = self._key_loc(cmd, pairs, key)
+        if not _ID.match(value):
+            raise ScriptError(f"invalid {ns} id '{value}': an id starts with a letter and has "
+                              "only letters, digits, '-', '.' and '_'", loc)
+        table = self.defined.setdefault(ns, {})
+        if value in table:
+            raise ScriptError(f"{ns} '{value}' is already defined", loc).note(
+                table[value][0], "first defined here")
+        table[value] = (loc, step)
+
+    def _check_ids(self, cmd, spec, pairs, args, creation: bool = False) -> None:
+        """Every id an argument refers to must already be defined."""
+        if not isinstance(args, dict):
+            return
+        for key, use in spec.uses.items():
+            value = args.get(key)
+            if not isinstance(value, str) or not value:
+                continue
+            loc = self._key_loc(cmd, pairs, key)
+            if use.namespace == DEVICE:            # bus=
+                self._check_bus(value, loc)
+                continue
+            if use.when == BOARD:
+                self.board_uses.append((use.namespace, value, loc))
+                continue
+            found = self.defined.get(use.namespace, {}).get(value)
+            if found is None:
+                err = ScriptError(f"{use.namespace} '{value}' is used before it is defined", loc)
+                later = self.all_definitions.get((use.namespace, value))
+                if later is not None:
+                    err.note(later, f"'{value}' is defined here; move that line above {cmd.loc}")
+                raise err
+            if creation:
+                self._hoist(found[1], cmd)
+
+    def _check_bus(self, bus: str, loc: Location) -> None:
+        # bus=rp1 names the bus of device rp1; bus=pcie.0 a machine bus
+        owner = bus.rsplit(".", 1)[0] if re.search(r"\.\d+\Z", bus) else bus
+        if owner in self.defined.get(DEVICE, {}):
+            return
+        later = self.all_definitions.get((DEVICE, owner))
+        if later is not None:
+            raise ScriptError(f"bus '{bus}' is used before device '{owner}' is defined", loc).note(
+                later, f"'{owner}' is defined here")
+
+    def _hoist(self, step: Step, user: Command) -> None:
+        """An argv item that resolves an id when QEMU creates it needs the
+        definition on argv too: QMP steps only run after the launch."""
+        if step.channel == "argv":
+            return
+        cmd = step.command
+        if not cmd.is_option:
+            raise ScriptError(f"'{cmd.name}' over QMP runs after QEMU starts, but {user.loc} "
+                              "needs its result when QEMU starts: use the option form", cmd.loc)
+        step.channel = "argv"
+        step.phase = Phase.STARTUP
+        step.why = f"needed when QEMU creates {user.loc}"
+        step.argv = [f"-{cmd.name}", json.dumps(cmd.arg) if cmd.json else cmd.arg]
+
+
+def _plain(args):
+    from .qapi import _plain as plain
+    return plain(args)
+
+
+def _one_device_syntax(steps: list[Step]) -> None:
+    """QEMU creates key=value -device options before JSON ones: keep argv order
+    by writing them all in one syntax."""
+    json_steps = [s for s in steps if s.command.json]
+    if not json_steps or len(json_steps) == len(steps):
+        return
+    for step in json_steps:
+        words = []
+        for key, value in step.command.arg.items():
+            if isinstance(value, bool):
+                value = "on" if value else "off"
+            elif isinstance(value, (int, float)):
+                value = str(value)
+            elif not isinstance(value, str):
+                raise ScriptError("this JSON -device has structured values and cannot be "
+                                  "ordered among key=value -device options: write all "
+                                  "-device options as JSON", step.command.arg_loc)
+            words.append(f"{key}={value.replace(',', ',,')}")
+        step.argv = ["-device", ",".join(words)]
+        step.why += " (rewritten as key=value to keep argv order)"

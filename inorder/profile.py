@@ -1,0 +1,161 @@
+"""What one QEMU binary allows, learned from the binary and cached.
+
+QEMU hides which commands may run in preconfig (`allow-preconfig` is not in
+query-qmp-schema, on purpose), so the probe asks: it starts the binary once with
+--preconfig and sends every command from query-commands a bogus argument.  A
+command refused in preconfig answers "permitted only after machine
+initialization has completed" before its arguments are parsed; an allowed one
+complains about the argument, so nothing runs.  The probe also keeps the QMP
+schema (to type key=value arguments) and the option list of `-h` (to know which
+options take an argument).
+
+The cache is keyed by the binary's path, size and mtime; the version is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from .errors import ProfileError
+from .options import EXTRA_OPTIONS
+
+FORMAT = 1
+_REFUSED = "permitted only after machine initialization"
+_BOGUS = {"inorder-probe": 0}
+
+
+@dataclass
+class Profile:
+    binary: str
+    version: str
+    commands: set[str]
+    preconfig: set[str]
+    options: dict[str, bool]
+    schema_file: str
+    _schema: object = field(default=None, repr=False)
+
+    @property
+    def schema(self):
+        """The QMP schema, read only when a key=value argument needs typing."""
+        if self._schema is None:
+            from .qapi import Schema
+            with open(self.schema_file, encoding="utf-8") as f:
+                self._schema = Schema(json.load(f))
+        return self._schema
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "inorder-qemu")
+
+
+def resolve(binary: str) -> str:
+    path = shutil.which(binary) if os.sep not in binary else binary
+    if not path or not os.access(path, os.X_OK):
+        raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or $INORDER_QEMU)")
+    return os.path.abspath(path)
+
+
+def load(binary: str) -> Profile:
+    path = resolve(binary)
+    st = os.stat(path)
+    key = {"format": FORMAT, "path": os.path.realpath(path), "size": st.st_size,
+           "mtime_ns": st.st_mtime_ns}
+    stem = os.path.join(cache_dir(), hashlib.sha256(key["path"].encode()).hexdigest()[:20])
+    try:
+        with open(stem + ".json", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("key") == key and os.path.exists(stem + ".schema.json"):
+            return _profile(path, data, stem)
+    except (OSError, ValueError):
+        pass
+    data, schema = asyncio.run(probe(path))
+    data["key"] = key
+    os.makedirs(cache_dir(), exist_ok=True)
+    _write(stem + ".schema.json", schema)
+    _write(stem + ".json", data)
+    return _profile(path, data, stem)
+
+
+def _profile(path: str, data: dict, stem: str) -> Profile:
+    return Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
+                   data["options"], stem + ".schema.json")
+
+
+def _write(path: str, value) -> None:
+    # write then rename: a concurrent reader sees the old file or the new one
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+    os.replace(tmp, path)
+
+
+async def probe(path: str) -> tuple[dict, list]:
+    from qemu.qmp import ExecuteError
+    from .process import Qemu
+    help_text = asyncio.create_task(_help(path))
+    qemu = Qemu(path, ["-M", "none", "-accel", "tcg", "-display", "none", "-nodefaults",
+                       "-no-user-config", "-S", "--preconfig"])
+    try:
+        await qemu.launch(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        version = await qemu.execute("query-version")
+        commands = sorted(c["name"] for c in await qemu.execute("query-commands"))
+        preconfig = []
+        for name in commands:
+            try:
+                await qemu.execute(name, _BOGUS)
+            except ExecuteError as e:
+                if _REFUSED in e.error.error.desc:
+                    continue
+            preconfig.append(name)
+        schema = await qemu.execute("query-qmp-schema")
+    except Exception as e:
+        raise ProfileError(f"cannot probe {path}: {e}") from None
+    finally:
+        await qemu.shutdown()
+    q = version["qemu"]
+    data = {"version": f"{q['major']}.{q['minor']}.{q['micro']}",
+            "commands": commands, "preconfig": preconfig,
+            "options": arity(await help_text)}
+    return data, schema
+
+
+async def _help(path: str) -> str:
+    proc = await asyncio.create_subprocess_exec(path, "-h", stdout=subprocess.PIPE,
+                                                stderr=subprocess.DEVNULL,
+                                                stdin=subprocess.DEVNULL)
+    out, _ = await proc.communicate()
+    return out.decode(errors="replace")
+
+
+def arity(help_text: str) -> dict[str, bool]:
+    """Which options take an argument, read from `-h`.  QEMU prints each option
+    with its argument, padding the description to column 16:
+        -m [size=]megs[,slots=n,maxmem=size]
+        -dtb    file    use 'file' as device tree image
+        -S              freeze CPU at startup
+        -async-teardown enable asynchronous teardown
+    """
+    options: dict[str, bool] = {}
+    for line in help_text.splitlines():
+        m = re.match(r"-[A-Za-z][\w./-]*", line)
+        if not m:
+            continue
+        head = m.group(0)
+        rest = line[len(head):]
+        if rest.startswith(" ") and not rest.startswith("  "):
+            takes = len(head) + 1 != 16       # one space, then the description
+        else:
+            takes = bool(line[len(head):16].strip())
+        for name in head.split("/"):          # -fda/-fdb file
+            options.setdefault(name.lstrip("-"), takes)
+    options.update(EXTRA_OPTIONS)
+    return options

@@ -1,0 +1,164 @@
+"""Typing key=value arguments for QMP, driven by the binary's own QMP schema.
+
+QEMU's command line hands strings to a keyval visitor that converts them; QMP
+wants typed JSON (`"size": 536870912`, `"ipv4": true`).  The schema from
+`query-qmp-schema` says which type each member has, so the conversion needs no
+per-option table.  A string that does not convert is passed through unchanged:
+QEMU then rejects it with its own message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .optstr import Many
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)\s*$")
+_SUFFIX = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30,
+           "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
+_TRUE = {"on", "yes", "true", "y"}
+_FALSE = {"off", "no", "false", "n"}
+
+
+def parse_size(text: str, default_suffix: str = "") -> int | None:
+    """QEMU's size syntax: 1024-based suffixes, fractions only with a suffix.
+    Integers in hex or octal are accepted as QEMU's strtoi does."""
+    t = text.strip()
+    try:
+        return int(t, 0)                  # 0x1000, 4096
+    except ValueError:
+        pass
+    m = _SIZE.match(t)
+    if not m:
+        return None
+    number, suffix = m.groups()
+    if "." in number and not suffix:
+        return None
+    return int(float(number) * _SUFFIX[(suffix or default_suffix).lower()])
+
+
+class Schema:
+    """The introspected QMP schema of one binary."""
+
+    def __init__(self, entries: list[dict]):
+        self._types = {e["name"]: e for e in entries}
+
+    def has_command(self, name: str) -> bool:
+        e = self._types.get(name)
+        return e is not None and e.get("meta-type") == "command"
+
+    def coerce_arguments(self, command: str, value):
+        entry = self._types.get(command)
+        if entry is None or entry.get("meta-type") != "command":
+            return _plain(value)
+        return self.coerce(value, entry["arg-type"])
+
+    def coerce(self, value, type_name: str):
+        t = self._types.get(type_name)
+        if t is None:
+            return _plain(value)
+        meta = t["meta-type"]
+        if meta == "array":
+            items = value if isinstance(value, list) else [value]
+            element = self._types.get(t["element-type"], {})
+            out = []
+            for item in items:
+                if isinstance(item, str) and _is_int(element):
+                    out.extend(_int_range(item) or [item])
+                else:
+                    out.append(self.coerce(item, t["element-type"]))
+            return out
+        if isinstance(value, Many):
+            value = value[-1]
+        if meta == "builtin":
+            return _scalar(value, t["json-type"])
+        if meta == "enum":
+            return value
+        if meta == "alternate":
+            return self._alternate(value, t)
+        if meta == "object":
+            return self._object(value, t)
+        return _plain(value)
+
+    def _object(self, value, t: dict):
+        if isinstance(value, str):
+            # a string where an object is wanted: QEMU's String wrapper
+            # ({"str": ...}, e.g. -netdev user,hostfwd=...) takes it as is
+            members = t.get("members", [])
+            if len(members) == 1 and members[0]["name"] == "str":
+                return {"str": value}
+            return value
+        if not isinstance(value, dict):
+            return _plain(value)
+        members = {m["name"]: m["type"] for m in t.get("members", [])}
+        tag = t.get("tag")
+        if tag and isinstance(value.get(tag), str):
+            for variant in t.get("variants", []):
+                if variant["case"] == value[tag]:
+                    vt = self._types.get(variant["type"], {})
+                    members.update({m["name"]: m["type"] for m in vt.get("members", [])})
+                    break
+        return {k: (self.coerce(v, members[k]) if k in members else _plain(v))
+                for k, v in value.items()}
+
+    def _alternate(self, value, t: dict):
+        choices = [self._types.get(m["type"], {}) for m in t.get("members", [])]
+        if isinstance(value, dict):
+            for c in choices:
+                if c.get("meta-type") == "object":
+                    return self._object(value, c)
+            return _plain(value)
+        if isinstance(value, str):
+            if any(c.get("json-type") == "string" or c.get("meta-type") == "enum"
+                   for c in choices):
+                return value
+            for c in choices:
+                if c.get("meta-type") == "builtin":
+                    converted = _scalar(value, c["json-type"])
+                    if converted is not value:
+                        return converted
+        return _plain(value)
+
+
+def _is_int(t: dict) -> bool:
+    return t.get("meta-type") == "builtin" and t.get("json-type") == "int"
+
+
+def _int_range(text: str) -> list[int] | None:
+    """`0-3` → [0, 1, 2, 3], as QEMU's options visitor reads integer lists."""
+    lo, dash, hi = text.partition("-")
+    try:
+        if dash:
+            return list(range(int(lo, 0), int(hi, 0) + 1))
+        return [int(text, 0)]
+    except ValueError:
+        return None
+
+
+def _scalar(value, json_type: str):
+    if not isinstance(value, str):
+        return _plain(value)
+    if json_type == "int":
+        n = parse_size(value)
+        return value if n is None else n
+    if json_type == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if json_type == "boolean":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+    return value
+
+
+def _plain(value):
+    if isinstance(value, Many):
+        return value[-1]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
