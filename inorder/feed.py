@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import sys
 
@@ -98,7 +99,7 @@ class Feeder:
             _say(f"{step.command.loc}: <- {json.dumps(reply)}")
 
     def _error(self, step: Step, message: str) -> FeedError:
-        err = FeedError(message, step.command.loc, list(step.notes))
+        err = FeedError(message, _blame(step, message), list(step.notes))
         if step.synthetic:
             err.note(None, f"'{step.execute}' was sent implicitly ({step.why.removeprefix('implicit: ')})")
         return err
@@ -115,6 +116,21 @@ class Feeder:
         # The private monitor stays open: a closed socketpair would only make
         # QEMU log a disconnect, and we may need it for a clean stop.
         return await self.qemu.wait()
+
+
+def _blame(step: Step, message: str):
+    """Point at the key QEMU names ("Parameter 'size' expects uint64") when the
+    step was written as key=value; else at the command."""
+    m = _NAMED.search(message)
+    if m and step.pairs:
+        key = m.group(1)
+        for pair in reversed(step.pairs):
+            if pair.key == key or pair.key.endswith("." + key):
+                return step.command.arg_at(pair.offset, len(pair.key) + 1 + len(pair.value))
+    return step.command.loc
+
+
+_NAMED = re.compile(r"(?:Parameter|Property|property) '([^']+)'")
 
 
 def _say(text: str) -> None:

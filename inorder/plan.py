@@ -42,7 +42,8 @@ class Step:
     arguments: dict | None = None
     synthetic: bool = False             # an advance the plan added
     notes: list[Note] = field(default_factory=list)   # context for failures
-    # argv: the pairs of a key=value argument (to rewrite it, e.g. monitors)
+    # the pairs of a key=value argument: to rewrite it (monitors), and to point
+    # at the key QEMU complains about
     pairs: list[optstr.Pair] | None = None
 
     def to_json(self) -> dict:
@@ -253,7 +254,7 @@ class Planner:
             return
         by = self.advanced_by.get(Phase.MACHINE_READY)
         step = Step(cmd, "qmp", self.phase, "hot plug: the machine is already built",
-                    execute="device_add", arguments=_plain(args))
+                    execute="device_add", arguments=_plain(args), pairs=pairs)
         if by is not None:
             step.notes.append(Note(by.loc, f"the machine was built here, by '{by.spelling()[:60]}'; "
                                            "put the device above it to cold-plug it"))
@@ -265,7 +266,7 @@ class Planner:
         phase = max(self.phase, Phase.PRECONFIG)
         arguments = args if cmd.json else self.profile.schema.coerce_arguments(spec.qmp, args)
         step = Step(cmd, "qmp", phase, f"{spec.qmp} at its position",
-                    execute=spec.qmp, arguments=arguments)
+                    execute=spec.qmp, arguments=arguments, pairs=pairs)
         self.steps.append(step)
         self._define(cmd, spec.defines, pairs, args, step)
 
@@ -274,7 +275,7 @@ class Planner:
         self._check_ids(cmd, spec, pairs, args)
         arguments = self.profile.schema.coerce_arguments("set-numa-node", args)
         self.steps.append(Step(cmd, "qmp", Phase.PRECONFIG, "set-numa-node before board init",
-                               execute="set-numa-node", arguments=arguments))
+                               execute="set-numa-node", arguments=arguments, pairs=pairs))
 
     # -- QMP commands -----------------------------------------------------
 

@@ -1,0 +1,185 @@
+"""Shared fixtures: every test runs the real inorder-qemu against real QEMU.
+
+`iq` runs the command line tool as a user would (a subprocess).  The QEMU it
+uses is a logging wrapper that execs the real qemu-system-x86_64, so a test can
+tell exactly which QEMU processes were started and with what argv.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+QEMU = shutil.which("qemu-system-x86_64")
+COMMON = ["-accel tcg", "-display none", "-nodefaults"]
+
+
+@pytest.fixture(scope="session")
+def env(tmp_path_factory):
+    """Environment for inorder-qemu: a private profile cache and a logging QEMU."""
+    assert QEMU, "qemu-system-x86_64 is required (Debian: qemu-system-x86)"
+    root = tmp_path_factory.mktemp("env")
+    log = root / "launches.log"
+    wrapper = root / "qemu-logged"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' \"$@\" >> {log}\n"
+        f"exec {QEMU} \"$@\"\n")
+    wrapper.chmod(0o755)
+    e = dict(os.environ)
+    e["XDG_CACHE_HOME"] = str(root / "cache")
+    e["INORDER_QEMU"] = str(wrapper)
+    e.pop("PYTHONWARNINGS", None)
+    return {"env": e, "log": log, "wrapper": str(wrapper)}
+
+
+class Launches:
+    """The QEMU processes started through the wrapper since the last reset."""
+
+    def __init__(self, log: Path):
+        self.log = log
+
+    def reset(self):
+        self.log.write_text("")
+
+    def all(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(l) for l in self.log.read_text().splitlines() if l.strip()]
+
+    def vms(self) -> list[list[str]]:
+        """Launches other than the profile probe and its `-h`."""
+        return [a for a in self.all() if a != ["-h"] and a[:2] != ["-M", "none"]]
+
+
+@pytest.fixture
+def launches(env):
+    l = Launches(env["log"])
+    l.reset()
+    return l
+
+
+@pytest.fixture
+def iq(env, tmp_path):
+    """Run inorder-qemu; returns CompletedProcess (text)."""
+    def run(*args, timeout=60, input=None):
+        return subprocess.run([sys.executable, "-m", "inorder", *map(str, args)],
+                              env=env["env"], capture_output=True, text=True,
+                              timeout=timeout, input=input, cwd=tmp_path)
+    return run
+
+
+@pytest.fixture
+def iq_bg(env, tmp_path):
+    """Start inorder-qemu in the background; the test must end it."""
+    procs = []
+
+    def start(*args):
+        p = subprocess.Popen([sys.executable, "-m", "inorder", *map(str, args)],
+                             env=env["env"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        procs.append(p)
+        return p
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture
+def name():
+    """A unique guest name: finds (or proves absent) this test's QEMU."""
+    return "iqtest-" + uuid.uuid4().hex[:12]
+
+
+def qemu_pids(name: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"guest={name}"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+@pytest.fixture
+def sockdir():
+    """A short directory for sockets (108-byte limit)."""
+    d = Path(f"/tmp/iq-{uuid.uuid4().hex[:8]}")
+    d.mkdir()
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def qcow2(tmp_path):
+    path = tmp_path / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "64M"], check=True)
+    return path
+
+
+def script(path: Path, *lines: str, common: bool = True) -> Path:
+    body = list(COMMON) + list(lines) if common else list(lines)
+    path.write_text("\n".join(body) + "\n")
+    return path
+
+
+class Monitor:
+    """A synchronous QMP client for tests (qemu.qmp underneath)."""
+
+    def __init__(self, path, timeout=20.0):
+        from qemu.qmp import QMPClient
+        self.loop = asyncio.new_event_loop()
+        self.client = QMPClient("test")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.loop.run_until_complete(self.client.connect(str(path)))
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def __call__(self, cmd, **args):
+        return self.loop.run_until_complete(self.client.execute(cmd, args or None))
+
+    def hmp(self, line):
+        return self("human-monitor-command", **{"command-line": line})
+
+    def quit(self):
+        try:
+            self("quit")
+        except Exception:
+            pass
+        self.close()
+
+    def close(self):
+        try:
+            self.loop.run_until_complete(self.client.disconnect())
+        except Exception:
+            pass
+        self.loop.close()
+
+
+def wait_gone(name: str, timeout=15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not qemu_pids(name):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_exit(proc, timeout=30):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
