@@ -60,6 +60,8 @@ class Feeder:
                 await self.qemu.launch()
                 for step in self.plan.qmp_steps:
                     await self._feed(step)
+                if self.plan.quits:
+                    return await self.qemu.wait()
                 await self._release()
             except BaseException as e:
                 await self.qemu.shutdown()
@@ -97,6 +99,12 @@ class Feeder:
             raise self._error(step, e.message) from None
         if self.verbose:
             _say(f"{step.command.loc}: <- {json.dumps(reply)}")
+        if step.shows_reply and reply not in ({}, None, []):
+            # A query written in the script answers on stdout, as in qmp-shell;
+            # HMP text (human-monitor-command) as it is.
+            text = reply if isinstance(reply, str) else json.dumps(reply)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
 
     def _error(self, step: Step, message: str) -> FeedError:
         err = FeedError(message, _blame(step, message), list(step.notes))

@@ -196,6 +196,7 @@ def unquote(word: str) -> str:
     word = str(word)
     if not any(c in word for c in "\"'\\"):
         return word
+    word = word.replace("\\\r\n", "").replace("\\\n", "")
     out = []
     i, n = 0, len(word)
     while i < n:

@@ -46,6 +46,12 @@ class Step:
     # at the key QEMU complains about
     pairs: list[optstr.Pair] | None = None
 
+    @property
+    def shows_reply(self) -> bool:
+        """A QMP command written as such in the script (not an option, not an
+        implicit advance): its answer is the script's output."""
+        return self.channel == "qmp" and not self.synthetic and not self.command.is_option
+
     def to_json(self) -> dict:
         out = {"location": str(self.command.loc), "phase": str(self.phase),
                "channel": self.channel, "why": self.why}
@@ -64,9 +70,14 @@ class Step:
 class Plan:
     steps: list[Step]
     preconfig: bool          # launch with --preconfig
-    final: Phase             # where the VM is left
+    final: Phase             # where the VM is left (the last phase, if it quits)
     monitors: list = field(default_factory=list)    # monitors.UserMonitor
     warnings: list = field(default_factory=list)    # (Location, message)
+
+    @property
+    def quits(self) -> bool:
+        steps = self.qmp_steps
+        return bool(steps) and steps[-1].execute == "quit"
 
     @property
     def argv_steps(self) -> list[Step]:
@@ -111,7 +122,13 @@ class Planner:
 
     def run(self, commands: list[Command]) -> Plan:
         self._index_definitions(commands)
+        quit_cmd = None
         for cmd in commands:
+            if quit_cmd is not None:
+                raise ScriptError("nothing runs after 'quit'", cmd.loc).note(
+                    quit_cmd.loc, "QEMU quits here")
+            if cmd.name == "quit" and not cmd.is_option:
+                quit_cmd = cmd
             if cmd.is_option:
                 self._option(cmd)
             else:
@@ -119,7 +136,7 @@ class Planner:
         for ns, name, loc in self.board_uses:
             if name not in self.defined.get(ns, {}):
                 raise ScriptError(f"{ns} '{name}' is never defined", loc)
-        final = max(self.phase, self.end)
+        final = self.phase if quit_cmd else max(self.phase, self.end)
         last = commands[-1] if commands else None
         while self.phase < final:
             self._advance(self.phase + 1, last, why="end of script")
@@ -360,7 +377,7 @@ class Planner:
                 err = ScriptError(f"{use.namespace} '{value}' is used before it is defined", loc)
                 later = self.all_definitions.get((use.namespace, value))
                 if later is not None:
-                    err.note(later, f"'{value}' is defined here; move that line above {cmd.loc}")
+                    err.note(later, f"'{value}' is defined here; move that line above {_where(cmd.loc, later)}")
                 raise err
             if creation:
                 self._hoist(found[1], cmd)
@@ -388,6 +405,13 @@ class Planner:
         step.phase = Phase.STARTUP
         step.why = f"needed when QEMU creates {user.loc}"
         step.argv = [f"-{cmd.name}", json.dumps(cmd.arg) if cmd.json else cmd.arg]
+
+
+def _where(loc: Location, seen_from: Location) -> str:
+    """'line 4' within one file, the full location across files."""
+    if loc.source is seen_from.source and not loc.is_argv:
+        return f"line {loc.line}"
+    return str(loc)
 
 
 def _plain(args):
