@@ -64,17 +64,19 @@ def _version() -> str:
 def _split(argv: list[str]) -> tuple[list[str], list[str] | None, list[str]]:
     """inorder's options, then either '-- QEMU-ARGV' or 'SCRIPT ARGS...'.
     Everything after the script belongs to QEMU, as with a shebang line."""
-    ours = []
-    for i, word in enumerate(argv):
+    ours: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
         if word == "--":
             return ours, argv[i + 1:], []
         if not word.startswith("-") or word == "-":
             return ours + [word], None, argv[i + 1:]
         ours.append(word)
-        if word == "--qemu":
-            if i + 1 < len(argv):
-                ours.append(argv[i + 1])
-                argv = argv[:i + 1] + argv[i + 2:]
+        if word == "--qemu" and i + 1 < len(argv):     # the option's value
+            ours.append(argv[i + 1])
+            i += 1
+        i += 1
     return ours, None, []
 
 

@@ -1,0 +1,170 @@
+"""Phases that do not move, monitors held until the end, signals, exit status,
+the binary's profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+
+from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
+
+
+def plan_of(iq, vm):
+    r = iq("--dry-run", "--json", vm)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_a_command_that_may_run_now_never_advances_the_phase(iq, tmp_path):
+    # -object is created over QMP in preconfig, yet -m after it is fine:
+    # nothing -m does depends on the object.
+    vm = script(tmp_path / "vm.qcmd", "-object iothread,id=io0", "-m 256M",
+                "-device virtio-rng-pci", "-smp 1")
+    plan = plan_of(iq, vm)
+    assert [(s["channel"], s.get("execute") or s["argv"][0]) for s in plan["steps"]][3:] == [
+        ("qmp", "object-add"), ("argv", "-m"), ("argv", "-device"), ("argv", "-smp"),
+        ("qmp", "x-exit-preconfig"), ("qmp", "cont")]
+
+
+def test_end_phase_follows_S_and_preconfig(iq, tmp_path):
+    assert plan_of(iq, script(tmp_path / "a.qcmd", "-S"))["final-phase"] == "machine-ready"
+    p = plan_of(iq, script(tmp_path / "b.qcmd", "--preconfig", "-object iothread,id=io0"))
+    assert p["final-phase"] == "preconfig" and p["preconfig"] is True
+    assert [s.get("execute") for s in p["steps"] if s["channel"] == "qmp"] == ["object-add"]
+    # nothing needs preconfig: QEMU starts straight in machine-ready
+    p = plan_of(iq, script(tmp_path / "c.qcmd", "-m 256M"))
+    assert p["preconfig"] is False
+    assert [s.get("execute") for s in p["steps"] if s["channel"] == "qmp"] == ["cont"]
+
+
+def test_S_leaves_the_vm_in_machine_ready(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-S", "-object iothread,id=io0",
+                f"-qmp unix:{sock},server=on,wait=off")
+    proc = iq_bg(vm)
+    mon = Monitor(sock)
+    try:
+        assert mon("query-status")["status"] == "prelaunch"
+        mon("query-target")          # refused in preconfig: this is machine-ready
+        assert mon("qom-get", path="/objects/io0", property="type") == "iothread"
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
+
+
+def test_chardev_and_mon_monitor_is_held_until_the_end(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "c.sock"
+    lines = ["-machine pc", f"-name guest={name}", "-m 256M",
+             f"-chardev socket,id=mon0,path={sock},server=on,wait=off",
+             "-mon chardev=mon0,mode=control"]
+    # enough commands that the feed takes a while; the last one sets a mark
+    lines += ["qom-get path=/machine property=type"] * 400
+    lines += ["qom-set path=/machine property=dump-guest-core value=false"]
+    vm = script(tmp_path / "vm.qcmd", *lines)
+    proc = iq_bg(vm)
+    # try to connect during the feed: the path must not exist until the end
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(str(sock))
+        except OSError:
+            time.sleep(0.005)
+            continue
+        finally:
+            s.close()
+        break
+    mon = Monitor(sock)
+    try:
+        assert mon("qom-get", path="/machine", property="dump-guest-core") is False
+        assert mon("query-status")["status"] == "running"
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
+    assert not sock.exists()
+    assert os.listdir(sockdir) == []
+
+
+def test_sigterm_after_release_stops_qemu_and_returns_its_status(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 256M",
+                f"-qmp unix:{sock},server=on,wait=off")
+    proc = iq_bg(vm)
+    Monitor(sock).close()             # released: the VM is running
+    proc.send_signal(signal.SIGTERM)
+    rc, _, err = wait_exit(proc)
+    assert rc == 0, err               # QEMU exits 0 on SIGTERM
+    assert "terminating on signal 15" in err
+    assert wait_gone(name)
+    assert os.listdir(sockdir) == []
+
+
+def test_exit_status_is_qemus(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 256M",
+                f"-qmp unix:{sock},server=on,wait=off")
+    proc = iq_bg(vm)
+    Monitor(sock).close()
+    [pid] = qemu_pids(name)
+    os.kill(pid, signal.SIGKILL)
+    rc, _, _ = wait_exit(proc)
+    assert rc == 128 + signal.SIGKILL
+
+
+def test_sigterm_during_the_feed_stops_qemu_cleanly(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    lines = [f"-name guest={name}", "-m 256M", f"-qmp unix:{sock},server=on,wait=off"]
+    lines += ["qom-get path=/machine property=type"] * 20000
+    vm = script(tmp_path / "vm.qcmd", *lines)
+    proc = iq_bg("-v", vm)
+    # wait until the feed is under way
+    deadline = time.monotonic() + 30
+    while not qemu_pids(name) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    rc, _, err = wait_exit(proc)
+    assert rc == 128 + signal.SIGTERM, err
+    assert "error: interrupted by SIGTERM while feeding" in err
+    assert wait_gone(name)
+    assert os.listdir(sockdir) == []
+
+
+def test_profile_is_probed_once_and_cached_per_binary(env, iq, tmp_path, launches):
+    import shutil
+    # a copy of the wrapper is another binary: probed on first use
+    binary = tmp_path / "qemu-copy"
+    shutil.copy(env["wrapper"], binary)
+    vm = script(tmp_path / "vm.qcmd", "-m 256M")
+    assert iq("--qemu", binary, "--dry-run", vm).returncode == 0
+    probes = [a for a in launches.all() if a[:2] == ["-M", "none"]]
+    assert len(probes) == 1 and "--preconfig" in probes[0]
+    launches.reset()
+    assert iq("--qemu", binary, "--dry-run", vm).returncode == 0
+    assert launches.all() == [], "a cached profile must not start QEMU"
+    os.utime(binary, ns=(0, 0))              # another mtime: probe again
+    assert iq("--qemu", binary, "--dry-run", vm).returncode == 0
+    assert len([a for a in launches.all() if a[:2] == ["-M", "none"]]) == 1
+
+
+def test_profile_knows_what_preconfig_allows(env, tmp_path):
+    import glob
+    cache = os.path.join(env["env"]["XDG_CACHE_HOME"], "inorder-qemu")
+    data = [json.load(open(p)) for p in glob.glob(os.path.join(cache, "*.json"))
+            if not p.endswith(".schema.json")]
+    assert data
+    for profile in data:
+        assert {"object-add", "blockdev-add", "netdev_add", "set-numa-node", "qom-set",
+                "x-exit-preconfig"} <= set(profile["preconfig"])
+        assert not {"device_add", "chardev-add", "cont", "query-pci"} & set(profile["preconfig"])
+        assert profile["options"]["m"] is True and profile["options"]["S"] is False
+        assert profile["version"].count(".") == 2
+
+
+def test_missing_binary_is_reported(iq, tmp_path):
+    r = iq("--qemu", tmp_path / "no-such-qemu", "--dry-run", script(tmp_path / "vm.qcmd", "-m 1G"))
+    assert r.returncode == 1
+    assert "QEMU binary" in r.stderr and "not found" in r.stderr
