@@ -168,3 +168,36 @@ def test_missing_binary_is_reported(iq, tmp_path):
     r = iq("--qemu", tmp_path / "no-such-qemu", "--dry-run", script(tmp_path / "vm.qcmd", "-m 1G"))
     assert r.returncode == 1
     assert "QEMU binary" in r.stderr and "not found" in r.stderr
+
+
+def test_devices_keep_script_order_across_syntaxes(iq, tmp_path):
+    # QEMU creates key=value -device options before JSON ones: the plan writes
+    # them all in one syntax so argv order is script order.
+    vm = script(tmp_path / "vm.qcmd", "-machine q35",
+                '-device {"driver": "pcie-root-port", "id": "rp1", "chassis": 1, "multifunction": true}',
+                "-device pcie-root-port,id=rp2,chassis=2")
+    plan = plan_of(iq, vm)
+    devices = [s["argv"][1] for s in plan["steps"] if s["channel"] == "argv" and s["argv"][0] == "-device"]
+    assert devices == ["driver=pcie-root-port,id=rp1,chassis=1,multifunction=on",
+                       "pcie-root-port,id=rp2,chassis=2"]
+
+
+def test_what_an_argv_item_needs_at_creation_goes_on_argv(iq, iq_bg, tmp_path, sockdir, name):
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 256M",
+                "-object iothread,id=io0",
+                "-object tls-creds-anon,id=tls0,endpoint=server",
+                "-chardev socket,id=c0,host=127.0.0.1,port=0,server=on,wait=off,tls-creds=tls0",
+                f"-qmp unix:{sockdir}/m.sock,server=on,wait=off")
+    plan = plan_of(iq, vm)
+    where = {(s.get("execute") or " ".join(s["argv"])): s for s in plan["steps"]}
+    tls = where["-object tls-creds-anon,id=tls0,endpoint=server"]
+    assert tls["channel"] == "argv" and "needed when QEMU creates" in tls["why"]
+    assert where["object-add"]["phase"] == "preconfig"      # io0 stays on QMP
+    proc = iq_bg(vm)
+    mon = Monitor(sockdir / "m.sock")
+    try:
+        chardevs = {c["label"]: c["filename"] for c in mon("query-chardev")}
+        assert chardevs["c0"].startswith("disconnected:tcp:127.0.0.1")
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
