@@ -16,10 +16,21 @@ from .source import Location, Source
 def _parser():
     # lark is imported here, not at module level: plans served from the cache
     # (and `--help`) never pay for it.
+    import hashlib
+
     import lark
+    from .profile import cache_dir
     grammar = _grammar_text()
+    # Building the LALR tables costs more than parsing a long script: keep
+    # them, keyed by the grammar and lark's version.
+    key = hashlib.sha256((lark.__version__ + grammar).encode()).hexdigest()[:16]
+    cache = os.path.join(cache_dir(), f"grammar-{key}.lark.pickle")
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+    except OSError:
+        cache = False
     return lark.Lark(grammar, parser="lalr", lexer="contextual",
-                     maybe_placeholders=False)
+                     maybe_placeholders=False, cache=cache)
 
 
 def _grammar_text() -> str:

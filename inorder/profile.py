@@ -14,7 +14,6 @@ The cache is keyed by the binary's path, size and mtime; the version is stored.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -77,6 +76,7 @@ def load(binary: str) -> Profile:
             return _profile(path, data, stem)
     except (OSError, ValueError):
         pass
+    import asyncio
     data, schema = asyncio.run(probe(path))
     data["key"] = key
     os.makedirs(cache_dir(), exist_ok=True)
@@ -99,6 +99,8 @@ def _write(path: str, value) -> None:
 
 
 async def probe(path: str) -> tuple[dict, list]:
+    import asyncio
+
     from qemu.qmp import ExecuteError
     from .process import Qemu
     help_text = asyncio.create_task(_help(path))
@@ -129,6 +131,7 @@ async def probe(path: str) -> tuple[dict, list]:
 
 
 async def _help(path: str) -> str:
+    import asyncio
     proc = await asyncio.create_subprocess_exec(path, "-h", stdout=subprocess.PIPE,
                                                 stderr=subprocess.DEVNULL,
                                                 stdin=subprocess.DEVNULL)
