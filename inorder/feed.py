@@ -1,17 +1,30 @@
 """Launch QEMU with only a private monitor, stream the plan, release, supervise.
 
+The order of a run:
+
+1. user monitors are prepared: their sockets exist, each with a hold
+   connection, so clients queue without a greeting (monitors.py);
+2. the watchdog is forked: if inorder-qemu dies from here until the release,
+   QEMU is stopped and nothing is left behind (watchdog.py);
+3. QEMU is launched with `-S`, `--preconfig` when the plan needs it, and the
+   private monitor; the steps are fed in order;
+4. release: the holds close, stdio is handed to the user (terminal.py);
+5. supervision: inorder-qemu relays QEMU's stderr, passes signals on and
+   exits with QEMU's status; with -daemonize it writes the pidfile and leaves.
+
 The first step QEMU refuses stops the feed: its message is reported at the
 step's location, QEMU is shut down (quit, terminate, kill) and nothing is left
-behind.  After the release inorder-qemu stays QEMU's parent: it relays QEMU's
-stderr, passes SIGINT/SIGTERM/SIGHUP on, and exits with QEMU's status.
+behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
 
 from .errors import FeedError, InorderError
@@ -36,6 +49,8 @@ class Feeder:
         self.plan = plan
         self.verbose = verbose
         self.qemu = Qemu(binary, [])
+        self.terminal = None
+        self.watchdog = None
         self.released = False
         self._signal: int | None = None
 
@@ -50,30 +65,80 @@ class Feeder:
         task = asyncio.current_task()
         for sig in _SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig, task)
+        keep_sockets = False
         try:
-            for monitor in self.plan.monitors:
-                monitor.prepare()
-            self.qemu.argv = self._argv()
-            if self.verbose:
-                _say("launch: " + " ".join(_quote(a) for a in self.qemu.command_line))
             try:
-                await self.qemu.launch()
+                await self._launch()
                 for step in self.plan.qmp_steps:
                     await self._feed(step)
                 if self.plan.quits:
+                    self._dismiss_watchdog()
                     return await self.qemu.wait()
-                await self._release()
+                self._release()
             except BaseException as e:
                 await self.qemu.shutdown()
                 if isinstance(e, asyncio.CancelledError) and self._signal is not None:
                     raise Interrupted(self._signal) from None
                 raise
+            finally:
+                self._dismiss_watchdog()
+            if self.plan.daemonize:
+                keep_sockets = True
+                return self._detach()
             return await self._supervise()
         finally:
             for sig in _SIGNALS:
                 loop.remove_signal_handler(sig)
+            if self.terminal is not None:
+                self.terminal.close()
             for monitor in self.plan.monitors:
-                monitor.cleanup()
+                if keep_sockets:
+                    monitor.release()
+                    monitor.close_listener()
+                else:
+                    monitor.cleanup()
+
+    async def _launch(self) -> None:
+        from .watchdog import Watchdog
+        fds = [monitor.prepare() for monitor in self.plan.monitors]
+        self.watchdog = Watchdog()          # after the holds exist: it keeps copies
+        for monitor in self.plan.monitors:
+            if monitor.bound_path:
+                self.watchdog.remove_at_death(monitor.bound_path)
+            if self.verbose:
+                _say(f"monitor {monitor.label}: held until the feed is done")
+                if monitor.public:
+                    _say(f"monitor {monitor.label} is reachable from other hosts")
+        stdin = stdout = None
+        preexec = None
+        if self.plan.daemonize:
+            stdin = stdout = subprocess.DEVNULL
+        elif self.plan.stdio:
+            from .terminal import Terminal
+            self.terminal = Terminal()
+            stdin, stdout = self.terminal.child_stdin, self.terminal.child_stdout
+            preexec = self.terminal.preexec
+            # with stdio on a pty, QEMU's last words may be there, not on stderr
+            self.qemu.more_output = self.terminal.kept
+        self.qemu.argv = self._argv()
+        if self.verbose:
+            _say("launch: " + " ".join(_quote(a) for a in self.qemu.command_line))
+        launched = self.qemu.launch(stdin=stdin, stdout=stdout, pass_fds=fds,
+                                    preexec_fn=preexec, new_session=self.plan.daemonize)
+        try:
+            await launched
+        finally:
+            if self.qemu.proc is not None:
+                self.watchdog.watch(self.qemu.proc.pid)
+            for monitor in self.plan.monitors:
+                monitor.close_listener()
+            if self.terminal is not None and self.qemu.proc is not None:
+                self.terminal.started()
+
+    def _dismiss_watchdog(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.dismiss()
+            self.watchdog = None
 
     def _on_signal(self, sig: int, task: asyncio.Task) -> None:
         self._signal = sig
@@ -112,18 +177,40 @@ class Feeder:
             err.note(None, f"'{step.execute}' was sent implicitly ({step.why.removeprefix('implicit: ')})")
         return err
 
-    async def _release(self) -> None:
+    def _release(self) -> None:
+        self._dismiss_watchdog()            # it holds copies of the hold connections
         for monitor in self.plan.monitors:
             monitor.release()
             if self.verbose:
-                _say(f"released monitor {monitor.path}")
+                _say(f"released monitor {monitor.label}")
         self.released = True
+        if self.terminal is not None:
+            self.terminal.release()
         self.qemu.relay_stderr()
+
+    def _detach(self) -> int:
+        """-daemonize: the VM is configured and its monitors released; leave
+        it running and signal readiness."""
+        if self.plan.pidfile:
+            _write_pidfile(self.plan.pidfile, self.qemu.proc.pid)
+        if self.verbose:
+            _say(f"daemonized: QEMU pid {self.qemu.proc.pid}")
+        return 0
 
     async def _supervise(self) -> int:
         # The private monitor stays open: a closed socketpair would only make
         # QEMU log a disconnect, and we may need it for a clean stop.
-        return await self.qemu.wait()
+        status = await self.qemu.wait()
+        if self.terminal is not None:
+            await self.terminal.drain()
+        return status
+
+
+def _write_pidfile(path: str, pid: int) -> None:
+    tmp = f"{path}.inorder-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(f"{pid}\n")
+    os.replace(tmp, path)
 
 
 def _blame(step: Step, message: str):

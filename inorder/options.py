@@ -10,6 +10,8 @@ Each option has a role that decides its phases and channel (see plan.py):
   monitor   argv, created suspended and released after the feed (monitors.py)
   stop      -S: the feed ends in machine-ready
   preconfig --preconfig: the feed ends in preconfig
+  daemonize -daemonize, -pidfile: readiness is signalled by inorder-qemu after
+            the release, not by QEMU (which would do it still in preconfig)
 
 Options not listed here are `argv` options; whether they exist and take an
 argument is learned from the binary (profile.py).
@@ -86,7 +88,13 @@ OPTIONS: dict[str, OptionSpec] = {
     "monitor": OptionSpec("monitor"),
     "S": OptionSpec("stop"),
     "preconfig": OptionSpec("preconfig"),
+    "daemonize": OptionSpec("daemonize"),
+    "pidfile": OptionSpec("daemonize"),
 }
+
+# Options whose argument is a legacy chardev spec ("stdio", "mon:stdio", ...).
+CHARDEV_SPEC_OPTIONS = {"serial", "parallel", "monitor", "qmp", "qmp-pretty",
+                        "debugcon", "virtioconsole"}
 
 ARGV = OptionSpec()
 

@@ -73,6 +73,9 @@ class Plan:
     final: Phase             # where the VM is left (the last phase, if it quits)
     monitors: list = field(default_factory=list)    # monitors.UserMonitor
     warnings: list = field(default_factory=list)    # (Location, message)
+    stdio: bool = False       # QEMU's stdio is a console or monitor: relay it
+    daemonize: bool = False
+    pidfile: str | None = None
 
     @property
     def quits(self) -> bool:
@@ -115,6 +118,8 @@ class Planner:
         self.cold_devices: set[str] = set()
         self.all_definitions: dict[tuple[str, str], Location] = {}
         self.board_uses: list[tuple[str, str, Location]] = []
+        self.daemonize = False
+        self.pidfile: str | None = None
         from .monitors import Monitors
         self.monitors = Monitors()
 
@@ -133,6 +138,9 @@ class Planner:
                 self._option(cmd)
             else:
                 self._qmp(cmd)
+        if self.daemonize and self.monitors.stdio is not None:
+            raise ScriptError("-daemonize cannot be used with a console or monitor on stdio",
+                              self.monitors.stdio)
         for ns, name, loc in self.board_uses:
             if name not in self.defined.get(ns, {}):
                 raise ScriptError(f"{ns} '{name}' is never defined", loc)
@@ -149,7 +157,9 @@ class Planner:
             steps = [s for s in steps if not (s.synthetic and s.execute == "x-exit-preconfig")]
         _one_device_syntax([s for s in steps if s.channel == "argv" and s.command.name == "device"
                             and s.command.is_option])
-        return Plan(steps, preconfig, final, self.monitors.user, self.monitors.warnings)
+        return Plan(steps, preconfig, final, self.monitors.user, self.monitors.warnings,
+                    stdio=self.monitors.stdio is not None, daemonize=self.daemonize,
+                    pidfile=self.pidfile)
 
     def _index_definitions(self, commands: list[Command]) -> None:
         """Where each id is first defined, for 'defined later' notes."""
@@ -237,6 +247,7 @@ class Planner:
             self._check_ids(cmd, spec, pairs, args, creation=True)
         step = self._argv_step(cmd, "only QEMU's argv can set it")
         self._define(cmd, spec.defines, pairs, args, step)
+        self.monitors.option(step)
 
     def _role_chardev(self, cmd, spec, pairs, args):
         self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
@@ -250,7 +261,7 @@ class Planner:
         if args is not None:
             self._check_ids(cmd, spec, pairs, args, creation=True)
         step = self._argv_step(cmd, "a monitor, released when the feed is done", pairs)
-        self.monitors.monitor(step, args, self.defined.get("chardev", {}))
+        self.monitors.monitor(step, args)
 
     def _role_stop(self, cmd, spec, pairs, args):
         self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'-S'")
@@ -259,6 +270,15 @@ class Planner:
     def _role_preconfig(self, cmd, spec, pairs, args):
         self._require(cmd, Phase.STARTUP, Phase.STARTUP, "'--preconfig'")
         self.end = Phase.PRECONFIG
+
+    def _role_daemonize(self, cmd, spec, pairs, args):
+        # Kept off QEMU's argv: QEMU would detach and write its pidfile while
+        # still in preconfig; inorder-qemu does both once the VM is released.
+        self._require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+        if cmd.name == "daemonize":
+            self.daemonize = True
+        else:
+            self.pidfile = cmd.arg
 
     def _role_device(self, cmd, spec, pairs, args):
         self._check_ids(cmd, spec, pairs, args)

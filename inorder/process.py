@@ -8,10 +8,7 @@ connect race (see qemu-facts.md: an inherited *listening* fd is racy on 7.2).
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
-import os
-import signal
 import socket
 import sys
 
@@ -22,18 +19,6 @@ log = logging.getLogger(__name__)
 PRIVATE_CHARDEV = "inorder-feed"
 GREETING_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    # While inorder-qemu feeds it, QEMU must not outlive it (even a SIGKILL):
-    # SIGTERM lets QEMU close its images and sockets cleanly.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:          # the parent died before prctl took effect
-        os._exit(1)
-
-
 class QemuDied(InorderError):
     """QEMU exited while we talked to it; its stderr says why."""
 
@@ -47,12 +32,14 @@ class Qemu:
         self._stderr = bytearray()
         self._relay = False
         self._stderr_task: asyncio.Task | None = None
+        self.more_output = None     # another place QEMU may have written to
 
     @property
     def command_line(self) -> list[str]:
         return [self.binary] + self.argv
 
-    async def launch(self, *, stdin=None, stdout=None) -> None:
+    async def launch(self, *, stdin=None, stdout=None, pass_fds=(), preexec_fn=None,
+                     new_session: bool = False) -> None:
         from qemu.qmp import QMPClient     # imported late: 57 ms
         ours, theirs = socket.socketpair()
         try:
@@ -62,9 +49,9 @@ class Qemu:
             ]
             try:
                 self.proc = await asyncio.create_subprocess_exec(
-                    self.binary, *argv, pass_fds=[theirs.fileno()], stdin=stdin,
+                    self.binary, *argv, pass_fds=[theirs.fileno(), *pass_fds], stdin=stdin,
                     stdout=stdout, stderr=asyncio.subprocess.PIPE,
-                    preexec_fn=_die_with_parent)
+                    preexec_fn=preexec_fn, start_new_session=new_session)
             except OSError as e:
                 raise InorderError(f"cannot run {self.binary}: {e.strerror}") from None
         finally:
@@ -108,7 +95,7 @@ class Qemu:
             return InorderError(fallback)
         if self._stderr_task:
             await asyncio.wait([self._stderr_task], timeout=1.0)
-        said = self.stderr_text()
+        said = self.stderr_text() or (self.more_output().strip() if self.more_output else "")
         status = _status(self.proc.returncode)
         if said:
             return QemuDied(f"QEMU exited (status {status}): {_last_words(said)}")

@@ -35,12 +35,12 @@ def text(plan: Plan, binary: str) -> str:
         out.append(f"  {'':<{width}}        ({step.why})")
     out.append("")
     for monitor in plan.monitors:
-        out.append(f"# monitor {monitor.path}: held until the feed is done")
+        out.append(f"# monitor {monitor.label}: held until the feed is done")
     out.append(f"# the VM is left in phase {plan.final}")
     return "\n".join(out)
 
 
 def as_json(plan: Plan, binary: str) -> str:
     data = {"qemu": binary, **plan.to_json(),
-            "monitors": [m.path for m in plan.monitors]}
+            "monitors": [m.label for m in plan.monitors]}
     return json.dumps(data, indent=2)

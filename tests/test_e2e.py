@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
 
@@ -188,10 +189,11 @@ def test_dry_run_shows_the_plan_that_runs(iq, iq_bg, tmp_path, qcow2, sockdir, n
     assert rc == 0
     [launched] = launches.vms()
     # the launched argv is the planned one, plus -S --preconfig and the private
-    # monitor; only the user monitor's path is private until the release
-    private = [a for a in launched if "/.iq" in a]
-    assert len(private) == 1
-    expected = [a if "unix:" not in a else private[0] for a in plan["argv"]]
+    # monitor; the user monitor's socket is handed over as a listening fd
+    i = plan["argv"].index("-qmp")
+    expected = plan["argv"][:i] + ["-chardev", None, "-mon", "chardev=inorder-mon0,mode=control"]
+    assert re.fullmatch(r"socket,id=inorder-mon0,fd=\d+,server=on,wait=off", launched[i + 1])
+    expected[i + 1] = launched[i + 1]
     assert launched[:len(expected)] == expected
     assert launched[len(expected):len(expected) + 2] == ["-S", "--preconfig"]
     fed = [l.split("-> ")[1].split(" ")[0] for l in err.splitlines() if "] -> " in l]
