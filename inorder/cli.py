@@ -81,6 +81,8 @@ def _split(argv: list[str]) -> tuple[list[str], list[str] | None, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .early import hold_inherited_listeners
+    hold_inherited_listeners()          # first: a caller may connect at once
     argv = sys.argv[1:] if argv is None else argv
     ours, qemu_argv, extra = _split(argv)
     parser = _parser()

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 
+from . import early
 from .errors import FeedError, InorderError
 from .plan import Plan, Step
 from .process import Qemu, QemuDied
@@ -91,6 +92,7 @@ class Feeder:
                 loop.remove_signal_handler(sig)
             if self.terminal is not None:
                 self.terminal.close()
+            early.release_all()
             for monitor in self.plan.monitors:
                 if keep_sockets:
                     monitor.release()
@@ -123,17 +125,25 @@ class Feeder:
         self.qemu.argv = self._argv()
         if self.verbose:
             _say("launch: " + " ".join(_quote(a) for a in self.qemu.command_line))
-        launched = self.qemu.launch(stdin=stdin, stdout=stdout, pass_fds=fds,
-                                    preexec_fn=preexec, new_session=self.plan.daemonize)
+        watchdog = self.watchdog
+
+        def in_child():
+            watchdog.watch_me()
+            if preexec is not None:
+                preexec()
         try:
-            await launched
+            await self.qemu.launch(stdin=stdin, stdout=stdout, pass_fds=fds,
+                                   preexec_fn=in_child, new_session=self.plan.daemonize)
         finally:
-            if self.qemu.proc is not None:
-                self.watchdog.watch(self.qemu.proc.pid)
             for monitor in self.plan.monitors:
                 monitor.close_listener()
             if self.terminal is not None and self.qemu.proc is not None:
                 self.terminal.started()
+        for monitor in self.plan.monitors:
+            if monitor.inherited_fd in early.BEATEN:
+                _warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
+                      "could hold it: that client sees the VM before its configuration "
+                      "is complete")
 
     def _dismiss_watchdog(self) -> None:
         if self.watchdog is not None:
@@ -179,6 +189,7 @@ class Feeder:
 
     def _release(self) -> None:
         self._dismiss_watchdog()            # it holds copies of the hold connections
+        early.release_all()                 # inherited sockets that are no monitors
         for monitor in self.plan.monitors:
             monitor.release()
             if self.verbose:
@@ -230,6 +241,10 @@ _NAMED = re.compile(r"(?:Parameter|Property|property) '([^']+)'")
 
 def _say(text: str) -> None:
     print(f"inorder-qemu: {text}", file=sys.stderr, flush=True)
+
+
+def _warn(text: str) -> None:
+    print(f"inorder-qemu: warning: {text}", file=sys.stderr, flush=True)
 
 
 def _quote(word: str) -> str:

@@ -30,7 +30,7 @@ import socket
 import stat
 from dataclasses import dataclass, field
 
-from . import optstr
+from . import early, optstr
 from .errors import InorderError, ScriptError
 from .options import CHARDEV_SPEC_OPTIONS
 from .source import Location
@@ -57,6 +57,7 @@ class UserMonitor:
     hold: socket.socket | None = None
     bound_path: str | None = None     # a unix path we created: removed at the end
     index: int = 0
+    _temp_path: str | None = None
 
     @property
     def label(self) -> str:
@@ -82,6 +83,9 @@ class UserMonitor:
         the fd QEMU must inherit."""
         if self.inherited_fd is not None:
             fd = self.inherited_fd
+            self.hold = early.HOLDS.pop(fd, None)
+            if self.hold is not None:
+                return fd
             self.listener = socket.socket(fileno=os.dup(fd))
             self.listener.set_inheritable(False)
         else:
@@ -94,6 +98,7 @@ class UserMonitor:
             self.hold.connect(self.listener.getsockname())
         except OSError as e:
             raise InorderError(f"cannot hold monitor {self.label}: {e.strerror}") from None
+        self._place()
         if self.inherited_fd is not None:
             self.listener.close()
             self.listener = None
@@ -101,26 +106,43 @@ class UserMonitor:
 
     def _listen(self) -> socket.socket:
         o = self.opts
-        if o.get("path"):
-            path = o["path"]
-            abstract = _on(o.get("abstract"))
-            address = "\0" + path if abstract else path
-            if not abstract:
-                _check_path(path, self.location)
-                if os.path.exists(path):
-                    os.unlink(path)           # a stale socket, as QEMU does
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.bind(address)
-            except OSError as e:
-                s.close()
-                raise InorderError(f"cannot create monitor socket {path}: {e.strerror}") from None
-            if not abstract:
-                self.bound_path = path
-        else:
+        if not o.get("path"):
             s = _listen_tcp(o, self.label)
-        s.listen(64)
+            s.listen(64)
+            return s
+        path = o["path"]
+        if _on(o.get("abstract")):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind("\0" + path)
+            s.listen(64)
+            return s
+        _check_path(path, self.location)
+        # Bind under a temporary name and rename it into place only once the
+        # hold connection is queued: a client can never be first.
+        temp = os.path.join(os.path.dirname(os.path.abspath(path)), f".iq{os.getpid()}-{self.index}")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            s.bind(temp)
+            s.listen(64)
+        except OSError as e:
+            s.close()
+            raise InorderError(f"cannot create monitor socket {path}: {e.strerror}") from None
+        self._temp_path = temp
         return s
+
+    def _place(self) -> None:
+        """Move a new unix socket to the user's path (after the hold)."""
+        temp = self._temp_path
+        if temp is None:
+            return
+        path = self.opts["path"]
+        if os.path.lexists(path):
+            os.unlink(path)               # a stale socket, as QEMU does
+        os.rename(temp, path)
+        self._temp_path = None
+        self.bound_path = path
 
     def _rewrite(self, fd: int) -> None:
         extra = [f"{k}={_escape(v)}" for k, v in self.opts.items()
@@ -149,6 +171,12 @@ class UserMonitor:
     def cleanup(self) -> None:
         self.release()
         self.close_listener()
+        temp = self._temp_path
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
         if self.bound_path is not None:
             try:
                 os.unlink(self.bound_path)

@@ -144,6 +144,7 @@ class Planner:
         for ns, name, loc in self.board_uses:
             if name not in self.defined.get(ns, {}):
                 raise ScriptError(f"{ns} '{name}' is never defined", loc)
+        self._default_monitor(commands)
         final = self.phase if quit_cmd else max(self.phase, self.end)
         last = commands[-1] if commands else None
         while self.phase < final:
@@ -160,6 +161,22 @@ class Planner:
         return Plan(steps, preconfig, final, self.monitors.user, self.monitors.warnings,
                     stdio=self.monitors.stdio is not None, daemonize=self.daemonize,
                     pidfile=self.pidfile)
+
+    def _default_monitor(self, commands: list[Command]) -> None:
+        """QEMU creates a default monitor only when no monitor option is given;
+        the private monitor is one, so create QEMU's default explicitly (as
+        vl.c would: muxed with the serial port on stdio under -nographic)."""
+        seen = {c.name for c in commands if c.is_option}
+        if "nodefaults" in seen or seen & {"monitor", "qmp", "qmp-pretty", "mon"} or not commands:
+            return
+        if "nographic" in seen:
+            words = ["-monitor", "stdio"] if "serial" in seen else ["-serial", "mon:stdio"]
+        else:
+            words = ["-monitor", "vc:80Cx24C"]
+        cmd = next((c for c in commands if c.name == "nographic" and c.is_option), commands[0])
+        self.steps.insert(0, Step(cmd, "argv", Phase.STARTUP,
+                                  "QEMU's default monitor: the private one would suppress it",
+                                  argv=words, synthetic=True))
 
     def _index_definitions(self, commands: list[Command]) -> None:
         """Where each id is first defined, for 'defined later' notes."""

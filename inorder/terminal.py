@@ -57,6 +57,13 @@ class Terminal:
             os.close(self.child_stdout)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._read_fd, self._from_qemu)
+        if self.tty:
+            # Keys typed during the feed wait in the terminal for QEMU, without
+            # echo or line editing; Ctrl-c still interrupts the feed.
+            self._saved = termios.tcgetattr(0)
+            quiet = termios.tcgetattr(0)
+            quiet[3] &= ~(termios.ICANON | termios.ECHO)
+            termios.tcsetattr(0, termios.TCSANOW, quiet)
 
     def _from_qemu(self) -> None:
         try:
@@ -82,8 +89,7 @@ class Terminal:
             _write_all(1, bytes(self._kept))
             self._kept.clear()
         if self.tty:
-            self._saved = termios.tcgetattr(0)
-            tty.setraw(0)
+            tty.setraw(0, termios.TCSANOW)
             self._loop.add_signal_handler(signal.SIGWINCH, _copy_winsize, 0, self._write_fd)
         try:
             self._loop.add_reader(0, self._from_user)

@@ -38,6 +38,12 @@ class Watchdog:
     def watch(self, pid: int) -> None:
         self._say(f"pid {pid}")
 
+    def watch_me(self) -> None:
+        """Called in QEMU's process between fork and exec: the watchdog learns
+        the pid before inorder-qemu could die without telling it."""
+        if self._w is not None:
+            os.write(self._w, f"pid {os.getpid()}\n".encode())
+
     def remove_at_death(self, path: str) -> None:
         self._say(f"path {path}")
 

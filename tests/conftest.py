@@ -84,10 +84,11 @@ def iq_bg(env, tmp_path):
     """Start inorder-qemu in the background; the test must end it."""
     procs = []
 
-    def start(*args):
+    def start(*args, pass_fds=(), preexec_fn=None, stdin=None):
         p = subprocess.Popen([sys.executable, "-m", "inorder", *map(str, args)],
                              env=env["env"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                             pass_fds=pass_fds, preexec_fn=preexec_fn, stdin=stdin)
         procs.append(p)
         return p
     yield start
@@ -104,6 +105,41 @@ def iq_bg(env, tmp_path):
 def name():
     """A unique guest name: finds (or proves absent) this test's QEMU."""
     return "iqtest-" + uuid.uuid4().hex[:12]
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def raw_connect(address, timeout=30.0) -> socket.socket:
+    """Connect, retrying while the socket does not exist yet."""
+    family = socket.AF_UNIX if isinstance(address, (str, Path)) else socket.AF_INET
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(family)
+        try:
+            s.connect(str(address) if family == socket.AF_UNIX else address)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def read_until(s: socket.socket, marker: bytes, timeout=30.0) -> bytes:
+    s.settimeout(timeout)
+    buf = b""
+    while marker not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise EOFError(buf)
+        buf += chunk
+    return buf
 
 
 def qemu_pids(name: str) -> list[int]:
@@ -143,7 +179,7 @@ class Monitor:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self.loop.run_until_complete(self.client.connect(str(path)))
+                self.loop.run_until_complete(self.client.connect(path if isinstance(path, tuple) else str(path)))
                 break
             except Exception:
                 if time.monotonic() > deadline:
