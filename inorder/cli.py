@@ -27,9 +27,12 @@ Phases: startup -> preconfig -> machine-ready -> running.  A command that needs
 a later phase advances QEMU to it; one whose phase has passed is an error.
 The VM is left running, in machine-ready with -S, in preconfig with --preconfig.
 
-Monitors given as unix server sockets (-qmp unix:PATH,server=on,wait=off, or
--chardev socket,path=PATH,server=on + -mon) appear only when the whole script
-has been fed: no client ever sees a half-built VM.
+Monitors start suspended: a client of -qmp, -monitor or -mon (unix, TCP or an
+inherited listening fd) may connect at any time, but gets its greeting only
+when the whole script has been fed: no client ever sees a half-built VM.  A
+console or monitor on stdio (-nographic, -monitor stdio) gets the terminal at
+that moment.  If inorder-qemu dies during the feed, QEMU is stopped.
+With -daemonize, inorder-qemu returns (and writes -pidfile) once released.
 
 Exit status: QEMU's own after the hand-over; 1 if the script fails to plan or
 QEMU refuses a step; 2 for a usage error.

@@ -18,5 +18,5 @@ def test_help_describes_phases_and_monitors(iq):
     r = iq("--help")
     assert r.returncode == 0
     for words in ("startup -> preconfig -> machine-ready -> running",
-                  "no client ever sees a half-built VM", "--dry-run", "Exit status"):
+                  "no client ever sees a half-built VM", "-daemonize", "--dry-run", "Exit status"):
         assert words in r.stdout
