@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="print the plan (QEMU argv, QMP steps by phase) and start nothing")
     p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("--check", action="store_true",
+                   help="check the script (parse and plan against the binary's profile) "
+                        "and start nothing; exit 0 when it is valid")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="echo each step and QEMU's reply as it is fed")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -86,6 +89,8 @@ def _split(argv: list[str]) -> tuple[list[str], list[str] | None, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     from .early import hold_inherited_listeners
     hold_inherited_listeners()          # first: a caller may connect at once
+    from .timing import mark
+    mark("main")
     argv = sys.argv[1:] if argv is None else argv
     ours, qemu_argv, extra = _split(argv)
     parser = _parser()
@@ -117,13 +122,17 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     from .argv import parse_argv
     from .plan import plan as make_plan
     from .source import render
+    from .timing import mark
 
     if args.json and not args.dry_run:
         raise UsageError("--json goes with --dry-run")
+    if args.check and args.dry_run:
+        raise UsageError("--check and --dry-run exclude each other")
     if qemu_argv is None and not args.script:
         raise UsageError("no script given (usage: inorder-qemu SCRIPT, or inorder-qemu -- QEMU-ARGS)")
     binary = args.qemu or os.environ.get(ENV_QEMU) or DEFAULT_QEMU
     profile = profiles.load(binary)
+    mark("profile")
     if qemu_argv is not None:
         commands = parse_argv(qemu_argv, profile.options)
     else:
@@ -131,9 +140,13 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
         commands = parse_file(args.script)
         if extra:
             commands += parse_argv(extra, profile.options, name="args")
+    mark("parse")
     plan = make_plan(commands, profile)
+    mark("plan")
     for loc, message in plan.warnings:
         print(render("warning", loc, message), file=sys.stderr)
+    if args.check:
+        return 0
     if args.dry_run:
         from . import show
         print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))

@@ -28,6 +28,7 @@ import subprocess
 import sys
 
 from . import early
+from .timing import mark, report
 from .errors import FeedError, InorderError
 from .plan import Plan, Step
 from .process import Qemu, QemuDied
@@ -70,8 +71,10 @@ class Feeder:
         try:
             try:
                 await self._launch()
+                mark("greeting")
                 for step in self.plan.qmp_steps:
                     await self._feed(step)
+                mark("fed")
                 if self.plan.quits:
                     self._dismiss_watchdog()
                     return await self.qemu.wait()
@@ -123,6 +126,7 @@ class Feeder:
             # with stdio on a pty, QEMU's last words may be there, not on stderr
             self.qemu.more_output = self.terminal.kept
         self.qemu.argv = self._argv()
+        mark("spawn")
         if self.verbose:
             _say("launch: " + " ".join(_quote(a) for a in self.qemu.command_line))
         watchdog = self.watchdog
@@ -198,6 +202,8 @@ class Feeder:
         if self.terminal is not None:
             self.terminal.release()
         self.qemu.relay_stderr()
+        mark("released")
+        report()
 
     def _detach(self) -> int:
         """-daemonize: the VM is configured and its monitors released; leave

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""inorder-qemu against bare QEMU, side by side in one run.
+
+    .venv/bin/python bench/bench.py            # the full run (a few minutes)
+    .venv/bin/python bench/bench.py --quick    # CI's smoke run: small sizes
+
+Prints a Markdown table: medians, and ratios to bare QEMU measured in the same
+run (these machines are noisy: compare ratios, not absolute times).
+
+1. time to running: from spawn until a QMP client sees "running" with the
+   configuration complete; a 10-line q35 script and a ~100-device one, versus
+   bare qemu-system-x86_64 with the equivalent argv; with inorder-qemu's share
+   broken down from its INORDER_TIMINGS marks;
+2. feed cost per command: 1,000 QMP commands fed by inorder-qemu versus a
+   plain sequential raw-socket client sending the same commands;
+3. parse + plan throughput (10,000 lines) and `--check` of 100 lines;
+4. peak RSS of inorder-qemu while feeding, and RSS while supervising.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QEMU = shutil.which("qemu-system-x86_64")
+INORDER = [sys.executable, "-m", "inorder"]
+COMMON = ["-accel tcg", "-display none", "-nodefaults"]
+SET = "qom-set path=/machine property=dump-guest-core value=true"
+
+
+# -- scripts ----------------------------------------------------------------
+
+def small(sock: str) -> list[str]:
+    return ["-machine q35", *COMMON, "-m 256M",
+            "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,id=nic0",
+            "-object iothread,id=io0", "-device virtio-rng-pci,id=rng0",
+            f"-qmp unix:{sock},server=on,wait=off"]
+
+
+def large(sock: str, groups: int = 24) -> list[str]:
+    """q35 with 2*groups root ports (multifunction), a virtio-blk on a block
+    node and a virtio-net on a netdev behind them: 4*groups devices."""
+    lines = ["-machine q35", *COMMON, "-m 512M", "-smp 2"]
+    for g in range(groups):
+        slot, fn = 2 + (2 * g) // 8, (2 * g) % 8
+        for k in range(2):
+            mf = ",multifunction=on" if fn + k == 0 else ""
+            lines.append(f"-device pcie-root-port,id=rp{g}_{k},chassis={1 + 2 * g + k},"
+                         f"addr={slot:#x}.{fn + k}{mf}")
+        lines.append(f"-blockdev driver=null-co,node-name=blk{g},size=67108864")
+        lines.append(f"-device virtio-blk-pci,drive=blk{g},bus=rp{g}_0,id=disk{g}")
+        lines.append(f"-netdev user,id=net{g}")
+        lines.append(f"-device virtio-net-pci,netdev=net{g},bus=rp{g}_1,id=nic{g}")
+    lines.append(f"-qmp unix:{sock},server=on,wait=off")
+    return lines
+
+
+def to_argv(lines: list[str]) -> list[str]:
+    argv = []
+    for line in lines:
+        if line.startswith("-"):
+            argv.extend(line.split(" ", 1))
+    return argv
+
+
+# -- measuring --------------------------------------------------------------
+
+def qmp_lines(s: socket.socket):
+    buf = b""
+    while True:
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+        line, buf = buf.split(b"\n", 1)
+        yield json.loads(line)
+
+
+def until_running(sock: str, start: float, timeout: float = 60) -> float:
+    """Seconds from `start` until QEMU answers query-status with running."""
+    deadline = time.monotonic() + timeout
+    s = socket.socket(socket.AF_UNIX)
+    while True:
+        try:
+            s.connect(sock)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(sock)
+            time.sleep(0.0005)
+    msgs = qmp_lines(s)
+    next(msgs)
+    s.sendall(b'{"execute": "qmp_capabilities"}\n')
+    _reply(msgs)
+    while True:
+        s.sendall(b'{"execute": "query-status"}\n')
+        if _reply(msgs)["status"] == "running":
+            elapsed = time.time() - start
+            break
+    s.sendall(b'{"execute": "quit"}\n')
+    _reply(msgs)
+    s.close()
+    return elapsed
+
+
+def _reply(msgs):
+    for msg in msgs:
+        if "return" in msg:
+            return msg["return"]
+        if "error" in msg:
+            raise RuntimeError(msg["error"])
+    raise EOFError
+
+
+def run_to_running(cmd: list[str], sock: str, env=None) -> tuple[float, dict]:
+    if os.path.exists(sock):
+        os.unlink(sock)
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    elapsed = until_running(sock, start)
+    _, err = proc.communicate(timeout=60)
+    marks = {}
+    for line in err.decode(errors="replace").splitlines():
+        if line.startswith("inorder-timings "):
+            marks = json.loads(line.split(" ", 1)[1])
+    marks["start"] = start
+    return elapsed, marks
+
+
+def time_to_running(name: str, lines_of, runs: int, tmp: Path, env) -> dict:
+    sock = str(tmp / "b.sock")
+    lines = lines_of(sock)
+    script = tmp / f"{name}.qcmd"
+    script.write_text("\n".join(lines) + "\n")
+    bare, ours, shares = [], [], []
+    for _ in range(runs):                        # interleaved: same noise for both
+        bare.append(run_to_running([QEMU, *to_argv(lines)], sock)[0])
+        elapsed, marks = run_to_running([*INORDER, str(script)], sock, env)
+        ours.append(elapsed)
+        shares.append(marks)
+    b, o = statistics.median(bare), statistics.median(ours)
+    breakdown = {}
+    steps = [("interpreter + imports", "start", "main"), ("profile (cache)", "main", "profile"),
+             ("parse", "profile", "parse"), ("plan", "parse", "plan"),
+             ("to launch (imports, watchdog)", "plan", "spawn"),
+             ("launch to greeting", "spawn", "greeting"), ("feed", "greeting", "fed"),
+             ("release", "fed", "released")]
+    for label, a, z in steps:
+        values = [m[z] - m[a] for m in shares if a in m and z in m]
+        if values:
+            breakdown[label] = statistics.median(values)
+    return {"lines": len(lines), "bare": b, "inorder": o, "ratio": o / b, "breakdown": breakdown}
+
+
+def feed_cost(n: int, runs: int, tmp: Path, env) -> dict:
+    sock = str(tmp / "f.sock")
+    script = tmp / "feed.qcmd"
+    script.write_text("\n".join([*COMMON, "-m 128M", "-S", f"-qmp unix:{sock},server=on,wait=off",
+                                 *[SET] * n]) + "\n")
+    ours, raw = [], []
+    for _ in range(runs):
+        _, marks = run_to_running_stopped([*INORDER, str(script)], sock, env)
+        ours.append((marks["fed"] - marks["greeting"]) / n)
+        raw.append(raw_client(n, tmp))
+    o, r = statistics.median(ours), statistics.median(raw)
+    return {"n": n, "inorder": o, "raw": r, "ratio": o / r}
+
+
+def run_to_running_stopped(cmd, sock, env):
+    """Run an -S script to its release, then quit it through its monitor."""
+    if os.path.exists(sock):
+        os.unlink(sock)
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    s = _connect(sock)
+    msgs = qmp_lines(s)
+    next(msgs)
+    s.sendall(b'{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n')
+    _reply(msgs)
+    _reply(msgs)
+    s.close()
+    _, err = proc.communicate(timeout=60)
+    marks = {}
+    for line in err.decode(errors="replace").splitlines():
+        if line.startswith("inorder-timings "):
+            marks = json.loads(line.split(" ", 1)[1])
+    marks["start"] = start
+    return time.time() - start, marks
+
+
+def _connect(sock: str) -> socket.socket:
+    deadline = time.monotonic() + 60
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(sock)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
+
+
+def raw_client(n: int, tmp: Path) -> float:
+    """A plain sequential QMP client on a raw socket: seconds per command."""
+    a, b = socket.socketpair()
+    proc = subprocess.Popen([QEMU, *to_argv(COMMON), "-m", "128M", "-S",
+                             "-chardev", f"socket,id=m,fd={b.fileno()}",
+                             "-mon", "chardev=m,mode=control"],
+                            pass_fds=[b.fileno()], stdout=subprocess.DEVNULL)
+    b.close()
+    msgs = qmp_lines(a)
+    next(msgs)
+    a.sendall(b'{"execute": "qmp_capabilities"}\n')
+    _reply(msgs)
+    cmd = json.dumps({"execute": "qom-set", "arguments": {
+        "path": "/machine", "property": "dump-guest-core", "value": True}}).encode() + b"\n"
+    t = time.perf_counter()
+    for _ in range(n):
+        a.sendall(cmd)
+        _reply(msgs)
+    per = (time.perf_counter() - t) / n
+    a.sendall(b'{"execute": "quit"}\n')
+    proc.wait()
+    a.close()
+    return per
+
+
+def parse_plan(n: int, runs: int, tmp: Path) -> dict:
+    script = tmp / "big.qcmd"
+    body = [*COMMON, "-m 128M"]
+    i = 0
+    while len(body) < n:
+        body += [f"-object iothread,id=io{i}", f"-netdev user,id=n{i}",
+                 f"-device virtio-net-pci,netdev=n{i},id=nic{i}",
+                 f'-device {{"driver": "virtio-rng-pci", "id": "rng{i}"}}', SET]
+        i += 1
+    script.write_text("\n".join(body[:n]) + "\n")
+    code = ("import sys, time\n"
+            "from inorder import profile, parse, plan\n"
+            "p = profile.load('qemu-system-x86_64')\n"
+            "parse._parser()\n"
+            "t = time.perf_counter()\n"
+            "cmds = parse.parse_file(sys.argv[1])\n"
+            "plan.plan(cmds, p)\n"
+            "print(time.perf_counter() - t)\n")
+    times = [float(subprocess.run([sys.executable, "-c", code, str(script)], check=True,
+                                  capture_output=True, text=True, cwd=ROOT).stdout)
+             for _ in range(runs)]
+    t = statistics.median(times)
+    return {"lines": n, "seconds": t, "lines_per_s": n / t}
+
+
+def check_time(runs: int, tmp: Path, env) -> dict:
+    script = tmp / "check.qcmd"
+    body = [*COMMON, "-machine q35", "-m 256M"]
+    i = 0
+    while len(body) < 100:
+        body += [f"-netdev user,id=n{i}", f"-device virtio-net-pci,netdev=n{i},id=nic{i}",
+                 f"-object iothread,id=io{i}"]
+        i += 1
+    script.write_text("\n".join(body[:100]) + "\n")
+    subprocess.run([*INORDER, "--check", str(script)], check=True, env=env)   # warm the cache
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([*INORDER, "--check", str(script)], check=True, env=env)
+        times.append(time.perf_counter() - t)
+    return {"seconds": statistics.median(times)}
+
+
+def memory(tmp: Path, env, n: int) -> dict:
+    sock = str(tmp / "m.sock")
+    script = tmp / "mem.qcmd"
+    script.write_text("\n".join([*COMMON, "-m 128M", f"-qmp unix:{sock},server=on,wait=off",
+                                 *[SET] * n]) + "\n")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    proc = subprocess.Popen([*INORDER, str(script)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    s = _connect(sock)
+    msgs = qmp_lines(s)
+    next(msgs)                                   # released: now supervising
+    time.sleep(0.5)
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    fields = {l.split(":")[0]: int(l.split()[1]) for l in status.splitlines()
+              if l.startswith(("VmHWM", "VmRSS"))}
+    s.sendall(b'{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n')
+    _reply(msgs)
+    proc.wait(60)
+    return {"peak_mib": fields["VmHWM"] / 1024, "supervising_mib": fields["VmRSS"] / 1024}
+
+
+# -- report -----------------------------------------------------------------
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, one run (CI smoke)")
+    ap.add_argument("--runs", type=int, default=None)
+    args = ap.parse_args()
+    runs = args.runs or (1 if args.quick else 11)
+    if not QEMU:
+        print("bench: qemu-system-x86_64 not found", file=sys.stderr)
+        return 1
+    env = dict(os.environ, INORDER_TIMINGS="1", INORDER_QEMU=QEMU)
+    with tempfile.TemporaryDirectory(prefix="iqb-", dir="/tmp") as d:
+        tmp = Path(d)
+        env["XDG_CACHE_HOME"] = str(tmp / "cache")
+        subprocess.run([*INORDER, "--check", "/dev/null"], env=env, check=True)   # probe once
+        out = ["| measure | inorder-qemu | bare QEMU / raw client | ratio |", "|---|---|---|---|"]
+        for name, lines_of in (("small", small),
+                               ("large", (lambda s: large(s, 3)) if args.quick else large)):
+            r = time_to_running(name, lines_of, runs, tmp, env)
+            out.append(f"| time to running, {name} script ({r['lines']} lines) | {ms(r['inorder'])} "
+                       f"| {ms(r['bare'])} | {r['ratio']:.2f}x |")
+            for label, v in r["breakdown"].items():
+                out.append(f"| &nbsp;&nbsp;{name}: {label} | {ms(v)} | | |")
+        n = 50 if args.quick else 1000
+        f = feed_cost(n, 1 if args.quick else 5, tmp, env)
+        out.append(f"| feed, per command ({n} qom-set) | {f['inorder'] * 1e6:.0f} us "
+                   f"| {f['raw'] * 1e6:.0f} us | {f['ratio']:.2f}x |")
+        p = parse_plan(500 if args.quick else 10000, 1 if args.quick else 3, tmp)
+        out.append(f"| parse + plan, {p['lines']} lines | {p['lines_per_s']:,.0f} lines/s | | |")
+        c = check_time(runs, tmp, env)
+        out.append(f"| `--check`, 100 lines, warm cache (whole process) | {ms(c['seconds'])} | | |")
+        m = memory(tmp, env, 50 if args.quick else 1000)
+        out.append(f"| RSS peak while feeding | {m['peak_mib']:.1f} MiB | | |")
+        out.append(f"| RSS while supervising | {m['supervising_mib']:.1f} MiB | | |")
+    print(f"QEMU {subprocess.run([QEMU, '--version'], capture_output=True, text=True).stdout.split()[3]}, "
+          f"{os.cpu_count()} cores, medians of {runs} runs\n")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
