@@ -98,10 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(ours)
     except SystemExit as e:
         return int(e.code or 0)
-    import logging
-    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
-    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
-    logging.getLogger("qemu.qmp").propagate = args.debug
     try:
         return _run(args, qemu_argv, extra)
     except InorderError as e:
@@ -151,5 +147,9 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
         from . import show
         print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))
         return 0
+    import logging
+    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
+    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+    logging.getLogger("qemu.qmp").propagate = args.debug
     from . import feed
     return feed.run(plan, profile.binary, verbose=args.verbose)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .source import Location
 
 
-@dataclass(eq=False)
 class Command:
     """A QEMU option (`kind == "option"`) or a QMP command (`kind == "qmp"`).
 
@@ -16,14 +13,18 @@ class Command:
     carry their decoded arguments.
     """
 
-    kind: str
-    name: str
-    loc: Location
-    arg: str | dict | None = None
-    arg_loc: Location | None = None
-    json: bool = False
-    # qmp-shell style arguments: where each key was written
-    key_locs: dict[str, Location] = field(default_factory=dict)
+    __slots__ = ("kind", "name", "loc", "arg", "arg_loc", "json", "key_locs")
+
+    def __init__(self, kind: str, name: str, loc: Location, arg: str | dict | None = None,
+                 arg_loc: Location | None = None, json: bool = False):
+        self.kind = kind
+        self.name = name
+        self.loc = loc
+        self.arg = arg
+        self.arg_loc = arg_loc
+        self.json = json
+        # qmp-shell style arguments: where each key was written
+        self.key_locs: dict[str, Location] = {}
 
     @property
     def is_option(self) -> bool:

@@ -12,12 +12,10 @@ TCP_INFO for TCP) and warns.
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import struct
 
 # inherited fd -> our hold connection to it
-HOLDS: dict[int, socket.socket] = {}
+HOLDS: dict = {}
 # inherited fds that had clients waiting before our hold connected
 BEATEN: set[int] = set()
 
@@ -34,6 +32,7 @@ def hold_inherited_listeners() -> None:
         try:
             if not stat.S_ISSOCK(os.fstat(fd).st_mode):
                 continue
+            import socket                    # only when a socket was inherited
             listener = socket.socket(fileno=os.dup(fd))
         except OSError:
             continue
@@ -59,8 +58,10 @@ def hold_inherited_listeners() -> None:
             listener.close()
 
 
-def queue_length(listener: socket.socket) -> int | None:
+def queue_length(listener) -> int | None:
     """How many connections wait in a listening socket's accept queue."""
+    import socket
+    import struct
     try:
         if listener.family == socket.AF_UNIX:
             return _unix_queue(os.fstat(listener.fileno()).st_ino)
@@ -74,6 +75,8 @@ _SOCK_DIAG_BY_FAMILY, _TCP_LISTEN, _UDIAG_SHOW_RQLEN, _UNIX_DIAG_RQLEN = 20, 10,
 
 
 def _unix_queue(ino: int) -> int | None:
+    import socket
+    import struct
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4) as nl:   # NETLINK_SOCK_DIAG
         req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, 1 << _TCP_LISTEN, ino,
                           _UDIAG_SHOW_RQLEN, 0xFFFFFFFF, 0xFFFFFFFF)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from dataclasses import dataclass, field
 
 from . import early, optstr
 from .errors import InorderError, ScriptError
@@ -42,22 +41,23 @@ _ADDRESS_KEYS = {"path", "abstract", "tight", "host", "port", "to", "ipv4", "ipv
 _MODES = {"qmp": "control", "qmp-pretty": "control", "monitor": "readline"}
 
 
-@dataclass(eq=False)
 class UserMonitor:
     """One socket monitor, held until the release."""
 
-    location: Location
-    step: object                 # the plan step whose argv names the socket
-    opts: dict                   # its socket chardev options (QemuOpts, flat)
-    mode: str                    # control (QMP) or readline (HMP)
-    pretty: bool = False
-    legacy: bool = False         # -qmp/-monitor: rewritten as -chardev + -mon
-    inherited_fd: int | None = None
-    listener: socket.socket | None = None
-    hold: socket.socket | None = None
-    bound_path: str | None = None     # a unix path we created: removed at the end
-    index: int = 0
-    _temp_path: str | None = None
+    def __init__(self, location: Location, step, opts: dict, mode: str, pretty: bool,
+                 legacy: bool, index: int):
+        self.location = location
+        self.step = step              # the plan step whose argv names the socket
+        self.opts = opts              # its socket chardev options (QemuOpts, flat)
+        self.mode = mode              # control (QMP) or readline (HMP)
+        self.pretty = pretty
+        self.legacy = legacy          # -qmp/-monitor: rewritten as -chardev + -mon
+        self.index = index
+        self.inherited_fd: int | None = None
+        self.listener: socket.socket | None = None
+        self.hold: socket.socket | None = None
+        self.bound_path: str | None = None    # a unix path we created: removed at the end
+        self._temp_path: str | None = None
 
     @property
     def label(self) -> str:
@@ -185,15 +185,15 @@ class UserMonitor:
             self.bound_path = None
 
 
-@dataclass
 class Monitors:
     """What the planner learns about monitors, in script order."""
 
-    user: list[UserMonitor] = field(default_factory=list)
-    warnings: list[tuple[Location, str]] = field(default_factory=list)
-    stdio: Location | None = None      # an option that uses QEMU's stdio
-    _socket_chardevs: dict[str, tuple[object, dict]] = field(default_factory=dict)
-    _stdio_chardevs: set[str] = field(default_factory=set)
+    def __init__(self):
+        self.user: list[UserMonitor] = []
+        self.warnings: list[tuple[Location, str]] = []
+        self.stdio: Location | None = None      # an option that uses QEMU's stdio
+        self._socket_chardevs: dict[str, tuple[object, dict]] = {}
+        self._stdio_chardevs: set[str] = set()
 
     def chardev(self, step, args: dict | None) -> None:
         """Remember server sockets: a later -mon may make one a monitor."""
@@ -243,7 +243,7 @@ class Monitors:
 
     def _add(self, step, opts: dict, mode: str, pretty: bool, legacy: bool) -> None:
         loc = step.command.arg_loc or step.command.loc
-        monitor = UserMonitor(loc, step, opts, mode, pretty, legacy, index=len(self.user))
+        monitor = UserMonitor(loc, step, opts, mode, pretty, legacy, len(self.user))
         if opts.get("fd") is not None:
             monitor.inherited_fd = _inherited_listener(opts["fd"], loc)
         elif opts.get("path"):

@@ -19,8 +19,6 @@ argument is learned from the binary (profile.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 # Namespaces of ids.  A use names the namespace of the id it refers to.
 DEVICE, NETDEV, CHARDEV, BLOCK, OBJECT = "device", "netdev", "chardev", "block", "object"
 
@@ -30,23 +28,29 @@ DEVICE, NETDEV, CHARDEV, BLOCK, OBJECT = "device", "netdev", "chardev", "block",
 POSITION, BOARD = "position", "board"
 
 
-@dataclass(frozen=True)
 class Use:
-    namespace: str
-    when: str = POSITION
+    __slots__ = ("namespace", "when")
+
+    def __init__(self, namespace: str, when: str = POSITION):
+        self.namespace = namespace
+        self.when = when
 
 
-@dataclass(frozen=True)
 class OptionSpec:
-    role: str = "argv"
-    # key=value flavour of the argument: QemuOpts (flat, `nofoo` booleans) or
-    # keyval (dotted keys nest); None for a plain string argument
-    syntax: str | None = None
-    implied: str | None = None          # the key the first element may omit
-    json: bool = False                  # accepts a JSON object argument
-    qmp: str | None = None              # the QMP command for backend/numa roles
-    defines: tuple[str, str] | None = None   # (namespace, key)
-    uses: dict[str, Use] = field(default_factory=dict)
+    __slots__ = ("role", "syntax", "implied", "json", "qmp", "defines", "uses")
+
+    def __init__(self, role: str = "argv", syntax: str | None = None,
+                 implied: str | None = None, json: bool = False, qmp: str | None = None,
+                 defines: tuple[str, str] | None = None, uses: dict[str, Use] | None = None):
+        self.role = role
+        # key=value flavour of the argument: QemuOpts (flat, `nofoo` booleans)
+        # or keyval (dotted keys nest); None for a plain string argument
+        self.syntax = syntax
+        self.implied = implied        # the key the first element may omit
+        self.json = json              # accepts a JSON object argument
+        self.qmp = qmp                # the QMP command for backend/numa roles
+        self.defines = defines        # (namespace, key)
+        self.uses = uses or {}
 
 
 _DEVICE_USES = {

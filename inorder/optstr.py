@@ -11,17 +11,20 @@ expects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .errors import ScriptError
 
 
-@dataclass(frozen=True)
 class Pair:
-    key: str
-    value: str
-    offset: int          # where the key (or an implied value) starts
-    implied: bool = False
+    __slots__ = ("key", "value", "offset", "implied")
+
+    def __init__(self, key: str, value: str, offset: int, implied: bool = False):
+        self.key = key
+        self.value = value
+        self.offset = offset          # where the key (or an implied value) starts
+        self.implied = implied
+
+    def __repr__(self) -> str:
+        return f"Pair({self.key!r}, {self.value!r}, {self.offset}, {self.implied})"
 
     @property
     def value_offset(self) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from importlib import resources
 
 from .command import Command
 from .errors import ScriptError
@@ -30,18 +29,33 @@ def _parser():
     except OSError:
         cache = False
     return lark.Lark(grammar, parser="lalr", lexer="contextual",
-                     maybe_placeholders=False, cache=cache)
+                     maybe_placeholders=False, cache=cache, transformer=_Shapes())
+
+
+class _Shapes:
+    """Rule callbacks run inside the LALR parser: no tree is built, each
+    command comes out as (rule, tokens)."""
+
+    def __getattr__(self, rule):
+        if rule.startswith("_") or not rule.islower():   # inlined rules, terminals
+            raise AttributeError(rule)
+        return lambda children: (rule, children)
+
+    def start(self, children):
+        return children
 
 
 def _grammar_text() -> str:
-    try:
-        return resources.files("inorder.grammar").joinpath("qcmd.lark").read_text()
-    except ModuleNotFoundError:
-        # Imported from a source checkout (the current directory wins over the
-        # installed package): the grammar is beside the package, not in it.
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        with open(os.path.join(here, "grammar", "qcmd.lark"), encoding="utf-8") as f:
-            return f.read()
+    # Installed, the grammar is package data (inorder/grammar/); in a source
+    # checkout it is beside the package.  (Paths, not importlib.resources,
+    # which alone costs 15 ms to import.)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "grammar", "qcmd.lark"),
+                 os.path.join(os.path.dirname(here), "grammar", "qcmd.lark")):
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+    raise FileNotFoundError("grammar/qcmd.lark is missing from the installation")
 
 
 def parse_file(path: str, *, included_from: Location | None = None,
@@ -86,7 +100,7 @@ def parse_text(source: Source) -> list[Command | tuple[str, Location]]:
         tok = e.token
         loc = Location(source, tok.line or 1, tok.column or 1, len(tok) or 1)
         raise ScriptError(_unexpected(tok), loc) from None
-    return [_command(source, node) for node in tree.children]
+    return [_command(source, kind, toks) for kind, toks in tree]
 
 
 def _unexpected(tok) -> str:
@@ -104,9 +118,7 @@ def _loc(source: Source, tok) -> Location:
     return Location(source, tok.line, tok.column, len(tok.split("\n")[0]))
 
 
-def _command(source: Source, node) -> Command | tuple[str, Location]:
-    kind = node.data
-    toks = node.children
+def _command(source: Source, kind: str, toks: list) -> Command | tuple[str, Location]:
     if kind == "include":
         return unquote(toks[1]), _loc(source, toks[1])
     if kind == "raw":
@@ -171,8 +183,29 @@ def _raw_qmp(source: Source, tok) -> Command:
 def decode_json(source: Source, tok) -> dict:
     """Decode a JSON token; a trailing comment may follow the object."""
     raw = str(tok)
-    # Map each character of the text with continuations removed to its place
-    # in the raw token, so a decoding error points at the right column.
+    if "\\\n" not in raw and "\\\r\n" not in raw:
+        text, where = raw, range(len(raw))
+    else:
+        text, where = _joined(raw)
+    try:
+        value, end = json.JSONDecoder().raw_decode(text)
+        rest = text[end:].strip()
+        if rest and not rest.startswith("#"):
+            raise json.JSONDecodeError("unexpected text after the JSON object", text, end)
+    except json.JSONDecodeError as e:
+        pos = where[min(e.pos, len(where) - 1)] if len(where) else 0
+        before = raw[:pos]
+        line = tok.line + before.count("\n")
+        column = (tok.column + pos) if "\n" not in before else pos - before.rfind("\n")
+        raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from None
+    if not isinstance(value, dict):
+        raise ScriptError("expected a JSON object", _loc(source, tok))
+    return value
+
+
+def _joined(raw: str) -> tuple[str, list[int]]:
+    """The text with continuations removed, and where each of its characters
+    is in the raw token (so a decoding error points at the right column)."""
     text, where = [], []
     i = 0
     while i < len(raw):
@@ -185,21 +218,7 @@ def decode_json(source: Source, tok) -> dict:
         text.append(raw[i])
         where.append(i)
         i += 1
-    text = "".join(text)
-    try:
-        value, end = json.JSONDecoder().raw_decode(text)
-        rest = text[end:].strip()
-        if rest and not rest.startswith("#"):
-            raise json.JSONDecodeError("unexpected text after the JSON object", text, end)
-    except json.JSONDecodeError as e:
-        pos = where[min(e.pos, len(where) - 1)] if where else 0
-        before = raw[:pos]
-        line = tok.line + before.count("\n")
-        column = (tok.column + pos) if "\n" not in before else pos - before.rfind("\n")
-        raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from None
-    if not isinstance(value, dict):
-        raise ScriptError("expected a JSON object", _loc(source, tok))
-    return value
+    return "".join(text), where
 
 
 def unquote(word: str) -> str:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-
 from . import optstr
 from .command import Command
 from .errors import ScriptError
@@ -29,22 +27,28 @@ from .source import Location, Note
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 
 
-@dataclass(eq=False)
 class Step:
     """One thing the feeder does: an argv item at launch, or a QMP command."""
 
-    command: Command
-    channel: str                        # "argv" or "qmp"
-    phase: Phase                        # the phase it runs in
-    why: str
-    argv: list[str] | None = None
-    execute: str | None = None
-    arguments: dict | None = None
-    synthetic: bool = False             # an advance the plan added
-    notes: list[Note] = field(default_factory=list)   # context for failures
-    # the pairs of a key=value argument: to rewrite it (monitors), and to point
-    # at the key QEMU complains about
-    pairs: list[optstr.Pair] | None = None
+    __slots__ = ("command", "channel", "phase", "why", "argv", "execute", "arguments",
+                 "synthetic", "notes", "pairs")
+
+    def __init__(self, command: Command, channel: str, phase: Phase, why: str, *,
+                 argv: list[str] | None = None, execute: str | None = None,
+                 arguments: dict | None = None, synthetic: bool = False,
+                 pairs: list[optstr.Pair] | None = None):
+        self.command = command
+        self.channel = channel            # "argv" or "qmp"
+        self.phase = phase                # the phase it runs in
+        self.why = why
+        self.argv = argv
+        self.execute = execute
+        self.arguments = arguments
+        self.synthetic = synthetic        # an advance the plan added
+        self.notes: list[Note] = []       # context for failures
+        # the pairs of a key=value argument: to rewrite it (monitors), and to
+        # point at the key QEMU complains about
+        self.pairs = pairs
 
     @property
     def shows_reply(self) -> bool:
@@ -66,16 +70,18 @@ class Step:
         return out
 
 
-@dataclass
 class Plan:
-    steps: list[Step]
-    preconfig: bool          # launch with --preconfig
-    final: Phase             # where the VM is left (the last phase, if it quits)
-    monitors: list = field(default_factory=list)    # monitors.UserMonitor
-    warnings: list = field(default_factory=list)    # (Location, message)
-    stdio: bool = False       # QEMU's stdio is a console or monitor: relay it
-    daemonize: bool = False
-    pidfile: str | None = None
+    def __init__(self, steps: list[Step], preconfig: bool, final: Phase, monitors: list,
+                 warnings: list, *, stdio: bool = False, daemonize: bool = False,
+                 pidfile: str | None = None):
+        self.steps = steps
+        self.preconfig = preconfig        # launch with --preconfig
+        self.final = final                # where the VM is left (the last phase, if it quits)
+        self.monitors = monitors          # monitors.UserMonitor
+        self.warnings = warnings          # (Location, message)
+        self.stdio = stdio                # QEMU's stdio is a console or monitor: relay it
+        self.daemonize = daemonize
+        self.pidfile = pidfile
 
     @property
     def quits(self) -> bool:

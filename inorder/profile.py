@@ -14,14 +14,8 @@ The cache is keyed by the binary's path, size and mtime; the version is stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass, field
 
 from .errors import ProfileError
 from .options import EXTRA_OPTIONS
@@ -31,15 +25,16 @@ _REFUSED = "permitted only after machine initialization"
 _BOGUS = {"inorder-probe": 0}
 
 
-@dataclass
 class Profile:
-    binary: str
-    version: str
-    commands: set[str]
-    preconfig: set[str]
-    options: dict[str, bool]
-    schema_file: str
-    _schema: object = field(default=None, repr=False)
+    def __init__(self, binary: str, version: str, commands: set[str], preconfig: set[str],
+                 options: dict[str, bool], schema_file: str):
+        self.binary = binary
+        self.version = version
+        self.commands = commands
+        self.preconfig = preconfig
+        self.options = options
+        self.schema_file = schema_file
+        self._schema = None
 
     @property
     def schema(self):
@@ -57,6 +52,7 @@ def cache_dir() -> str:
 
 
 def resolve(binary: str) -> str:
+    import shutil
     path = shutil.which(binary) if os.sep not in binary else binary
     if not path or not os.access(path, os.X_OK):
         raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or $INORDER_QEMU)")
@@ -68,6 +64,7 @@ def load(binary: str) -> Profile:
     st = os.stat(path)
     key = {"format": FORMAT, "path": os.path.realpath(path), "size": st.st_size,
            "mtime_ns": st.st_mtime_ns}
+    import hashlib
     stem = os.path.join(cache_dir(), hashlib.sha256(key["path"].encode()).hexdigest()[:20])
     try:
         with open(stem + ".json", encoding="utf-8") as f:
@@ -91,6 +88,7 @@ def _profile(path: str, data: dict, stem: str) -> Profile:
 
 
 def _write(path: str, value) -> None:
+    import tempfile
     # write then rename: a concurrent reader sees the old file or the new one
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -100,6 +98,7 @@ def _write(path: str, value) -> None:
 
 async def probe(path: str) -> tuple[dict, list]:
     import asyncio
+    import subprocess
 
     from qemu.qmp import ExecuteError
     from .process import Qemu
@@ -132,6 +131,7 @@ async def probe(path: str) -> tuple[dict, list]:
 
 async def _help(path: str) -> str:
     import asyncio
+    import subprocess
     proc = await asyncio.create_subprocess_exec(path, "-h", stdout=subprocess.PIPE,
                                                 stderr=subprocess.DEVNULL,
                                                 stdin=subprocess.DEVNULL)
@@ -147,6 +147,7 @@ def arity(help_text: str) -> dict[str, bool]:
         -S              freeze CPU at startup
         -async-teardown enable asynchronous teardown
     """
+    import re
     options: dict[str, bool] = {}
     for line in help_text.splitlines():
         m = re.match(r"-[A-Za-z][\w./-]*", line)

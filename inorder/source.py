@@ -12,20 +12,24 @@ labelled by its argv index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+# Plain classes, not dataclasses: @dataclass compiles its methods at import
+# time, about 1 ms a class, and start-up time is a feature here.
 
 
-@dataclass(eq=False)
 class Source:
     """A text that commands are read from: a file, or an argv."""
 
-    name: str
-    text: str = ""
-    argv: list[str] | None = None
-    included_from: Location | None = None
-    # argv: the display line of each option, keyed by its argv index
-    argv_lines: dict[int, str] = field(default_factory=dict, repr=False)
-    _lines: list[str] | None = field(default=None, repr=False)
+    __slots__ = ("name", "text", "argv", "included_from", "argv_lines", "_lines")
+
+    def __init__(self, name: str, text: str = "", argv: list[str] | None = None,
+                 included_from: Location | None = None):
+        self.name = name
+        self.text = text
+        self.argv = argv
+        self.included_from = included_from
+        # argv: the display line of each option, keyed by its argv index
+        self.argv_lines: dict[int, str] = {}
+        self._lines: list[str] | None = None
 
     def line(self, number: int) -> str:
         if self.argv is not None:
@@ -37,16 +41,18 @@ class Source:
         return ""
 
 
-@dataclass(frozen=True, eq=False)
 class Location:
     """A span in a source.  Files: line and column (1-based).  Argv: `line` is
     the argv index of the option and `column` a 1-based offset into the
     display line "OPTION ARGUMENT"."""
 
-    source: Source
-    line: int
-    column: int
-    length: int = 1
+    __slots__ = ("source", "line", "column", "length")
+
+    def __init__(self, source: Source, line: int, column: int, length: int = 1):
+        self.source = source
+        self.line = line
+        self.column = column
+        self.length = length
 
     def at(self, offset: int, length: int = 1) -> Location:
         """A location `offset` characters to the right of this one."""
@@ -81,10 +87,12 @@ class Location:
         return f" {label} | {line}\n {gutter} | {caret}"
 
 
-@dataclass
 class Note:
-    location: Location | None
-    message: str
+    __slots__ = ("location", "message")
+
+    def __init__(self, location: Location | None, message: str):
+        self.location = location
+        self.message = message
 
 
 def render(severity: str, location: Location | None, message: str,
