@@ -129,21 +129,32 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     binary = args.qemu or os.environ.get(ENV_QEMU) or DEFAULT_QEMU
     profile = profiles.load(binary)
     mark("profile")
+    from . import plancache
     if qemu_argv is not None:
-        commands = parse_argv(qemu_argv, profile.options)
+        key = plancache.key("argv", qemu_argv, profile)
     else:
-        from .parse import parse_file
-        commands = parse_file(args.script)
-        if extra:
-            commands += parse_argv(extra, profile.options, name="args")
-    mark("parse")
-    plan = make_plan(commands, profile)
+        key = plancache.key("script", [os.path.abspath(args.script)] + extra, profile)
+    plan = plancache.load(key)
+    if plan is None:
+        files: list[str] = []
+        if qemu_argv is not None:
+            commands = parse_argv(qemu_argv, profile.options)
+        else:
+            from .parse import parse_file
+            commands = parse_file(args.script, files=files)
+            if extra:
+                commands += parse_argv(extra, profile.options, name="args")
+        mark("parse")
+        plan = make_plan(commands, profile)
+        plancache.store(key, plan, files)
     mark("plan")
     for loc, message in plan.warnings:
         print(render("warning", loc, message), file=sys.stderr)
     if args.check:
         return 0
     if args.dry_run:
+        from .timing import report
+        report()
         from . import show
         print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))
         return 0

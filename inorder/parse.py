@@ -59,8 +59,9 @@ def _grammar_text() -> str:
 
 
 def parse_file(path: str, *, included_from: Location | None = None,
-               _stack: tuple[str, ...] = ()) -> list[Command]:
-    """Read a command file and the files it includes, in order."""
+               _stack: tuple[str, ...] = (), files: list[str] | None = None) -> list[Command]:
+    """Read a command file and the files it includes, in order; `files`
+    collects the paths read."""
     real = os.path.realpath(path)
     if real in _stack:
         chain = " -> ".join(os.path.basename(p) for p in _stack + (real,))
@@ -72,6 +73,8 @@ def parse_file(path: str, *, included_from: Location | None = None,
         raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from None
     except UnicodeDecodeError as e:
         raise ScriptError(f"{path} is not UTF-8 text: {e.reason}", included_from) from None
+    if files is not None:
+        files.append(path)
     source = Source(path, text, included_from=included_from)
     commands = []
     for item in parse_text(source):
@@ -81,7 +84,8 @@ def parse_file(path: str, *, included_from: Location | None = None,
         target, loc = item            # an include
         if not os.path.isabs(target):
             target = os.path.join(os.path.dirname(path), target)
-        commands.extend(parse_file(target, included_from=loc, _stack=_stack + (real,)))
+        commands.extend(parse_file(target, included_from=loc, _stack=_stack + (real,),
+                                   files=files))
     return commands
 
 

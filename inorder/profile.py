@@ -34,6 +34,7 @@ class Profile:
         self.preconfig = preconfig
         self.options = options
         self.schema_file = schema_file
+        self.key: tuple = ()          # what the cache is keyed by (plancache.py)
         self._schema = None
 
     @property
@@ -83,8 +84,10 @@ def load(binary: str) -> Profile:
 
 
 def _profile(path: str, data: dict, stem: str) -> Profile:
-    return Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
-                   data["options"], stem + ".schema.json")
+    profile = Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
+                      data["options"], stem + ".schema.json")
+    profile.key = tuple(sorted(data["key"].items()))
+    return profile
 
 
 def _write(path: str, value) -> None:

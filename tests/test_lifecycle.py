@@ -201,3 +201,27 @@ def test_what_an_argv_item_needs_at_creation_goes_on_argv(iq, iq_bg, tmp_path, s
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0
+
+
+def test_plans_are_kept_until_a_script_or_include_changes(env, tmp_path):
+    import subprocess
+    import sys
+    inc = tmp_path / "inc.qcmd"
+    inc.write_text("-netdev user,id=n0\n")
+    vm = script(tmp_path / "vm.qcmd", "-m 256M", "include inc.qcmd",
+                "-device virtio-net-pci,netdev=n0")
+    e = dict(env["env"], INORDER_TIMINGS="1")
+
+    def check():
+        r = subprocess.run([sys.executable, "-m", "inorder", "--dry-run", "--json", str(vm)],
+                           env=e, capture_output=True, text=True, cwd=tmp_path)
+        marks = json.loads(r.stderr.split("inorder-timings ", 1)[1]) if "inorder-timings" in r.stderr else {}
+        return r, marks
+
+    r, marks = check()                  # cold: parsed and planned
+    assert r.returncode == 0 and "parse" in marks
+    r2, marks = check()                 # warm: the kept plan, no parsing
+    assert r2.stdout == r.stdout and "parse" not in marks and "plan" in marks
+    inc.write_text("-netdev user,id=n1\n")     # same size, same second
+    r3, _ = check()
+    assert r3.returncode == 1 and "netdev 'n0' is used before it is defined" in r3.stderr
