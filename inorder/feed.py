@@ -19,12 +19,10 @@ behind.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import signal
-import subprocess
 import sys
 
 from . import early
@@ -43,7 +41,14 @@ class Interrupted(InorderError):
 
 
 def run(plan: Plan, binary: str, *, verbose: bool = False) -> int:
-    return asyncio.run(Feeder(plan, binary, verbose).run())
+    feeder = Feeder(plan, binary, verbose)
+    try:
+        feeder.start()                  # QEMU starts now ...
+    except BaseException:
+        feeder.abandon()
+        raise
+    import asyncio                      # ... while this takes as long as QEMU's start
+    return asyncio.run(feeder.run())
 
 
 class Feeder:
@@ -63,6 +68,7 @@ class Feeder:
         return self.plan.argv() + extra
 
     async def run(self) -> int:
+        import asyncio
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         for sig in _SIGNALS:
@@ -70,7 +76,7 @@ class Feeder:
         keep_sockets = False
         try:
             try:
-                await self._launch()
+                await self._attach()
                 mark("greeting")
                 for step in self.plan.qmp_steps:
                     await self._feed(step)
@@ -93,17 +99,33 @@ class Feeder:
         finally:
             for sig in _SIGNALS:
                 loop.remove_signal_handler(sig)
-            if self.terminal is not None:
-                self.terminal.close()
-            early.release_all()
-            for monitor in self.plan.monitors:
-                if keep_sockets:
-                    monitor.release()
-                    monitor.close_listener()
-                else:
-                    monitor.cleanup()
+            self._cleanup(keep_sockets)
 
-    async def _launch(self) -> None:
+    def _cleanup(self, keep_sockets: bool = False) -> None:
+        if self.terminal is not None:
+            self.terminal.close()
+        early.release_all()
+        for monitor in self.plan.monitors:
+            if keep_sockets:
+                monitor.release()
+                monitor.close_listener()
+            else:
+                monitor.cleanup()
+
+    def abandon(self) -> None:
+        """start() failed or was interrupted: stop what it started."""
+        import asyncio
+        if self.qemu.proc is not None:
+            asyncio.run(self.qemu.shutdown())
+        self._dismiss_watchdog()
+        self._cleanup()
+
+    def start(self) -> None:
+        """Everything before the event loop: sockets and holds, the watchdog,
+        the spawn.  (A signal here ends inorder-qemu; the watchdog then stops
+        QEMU.)"""
+        import subprocess
+
         from .watchdog import Watchdog
         fds = [monitor.prepare() for monitor in self.plan.monitors]
         self.watchdog = Watchdog()          # after the holds exist: it keeps copies
@@ -136,13 +158,16 @@ class Feeder:
             if preexec is not None:
                 preexec()
         try:
-            await self.qemu.launch(stdin=stdin, stdout=stdout, pass_fds=fds,
-                                   preexec_fn=in_child, new_session=self.plan.daemonize)
+            self.qemu.spawn(stdin=stdin, stdout=stdout, pass_fds=fds,
+                            preexec_fn=in_child, new_session=self.plan.daemonize)
         finally:
             for monitor in self.plan.monitors:
                 monitor.close_listener()
-            if self.terminal is not None and self.qemu.proc is not None:
-                self.terminal.started()
+
+    async def _attach(self) -> None:
+        if self.terminal is not None:
+            self.terminal.started()
+        await self.qemu.attach()
         for monitor in self.plan.monitors:
             if monitor.inherited_fd in early.BEATEN:
                 _warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
@@ -154,14 +179,14 @@ class Feeder:
             self.watchdog.dismiss()
             self.watchdog = None
 
-    def _on_signal(self, sig: int, task: asyncio.Task) -> None:
+    def _on_signal(self, sig: int, task) -> None:
         self._signal = sig
         if not self.released:
             task.cancel()
-        elif self.qemu.proc and self.qemu.proc.returncode is None:
+        else:
             # After the release the VM is the user's: pass the signal on, as
             # if QEMU had received it directly.
-            self.qemu.proc.send_signal(sig)
+            self.qemu.send_signal(sig)
 
     async def _feed(self, step: Step) -> None:
         from qemu.qmp import ExecuteError
@@ -209,9 +234,9 @@ class Feeder:
         """-daemonize: the VM is configured and its monitors released; leave
         it running and signal readiness."""
         if self.plan.pidfile:
-            _write_pidfile(self.plan.pidfile, self.qemu.proc.pid)
+            _write_pidfile(self.plan.pidfile, self.qemu.pid)
         if self.verbose:
-            _say(f"daemonized: QEMU pid {self.qemu.proc.pid}")
+            _say(f"daemonized: QEMU pid {self.qemu.pid}")
         return 0
 
     async def _supervise(self) -> int:

@@ -1,24 +1,28 @@
-"""A QEMU process with a private QMP monitor: launch, talk, shut down.
+"""A QEMU process with a private QMP monitor: spawn, talk, shut down.
 
 The private monitor is one end of a socketpair that QEMU inherits
 (`-chardev socket,fd=N`): no path, so no one else can reach it and there is no
 connect race (see qemu-facts.md: an inherited *listening* fd is racy on 7.2).
+
+Spawning is synchronous and needs neither asyncio nor qemu.qmp: QEMU starts
+while inorder-qemu imports them (about 40 ms, as long as QEMU takes to greet).
+`attach()` then watches the process (a pidfd), its stderr and its monitor on
+the running event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import os
 import socket
 import sys
 
 from .errors import InorderError
 
-log = logging.getLogger(__name__)
-
 PRIVATE_CHARDEV = "inorder-feed"
 GREETING_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
+
+
 class QemuDied(InorderError):
     """QEMU exited while we talked to it; its stderr says why."""
 
@@ -27,53 +31,93 @@ class Qemu:
     def __init__(self, binary: str, argv: list[str]):
         self.binary = binary
         self.argv = argv
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc = None                  # subprocess.Popen
         self.qmp = None
+        self.more_output = None           # another place QEMU may have written to
+        self._ours: socket.socket | None = None
         self._stderr = bytearray()
+        self._stderr_fd = -1
         self._relay = False
-        self._stderr_task: asyncio.Task | None = None
-        self.more_output = None     # another place QEMU may have written to
+        self._loop = None
+        self._exited = None               # future: set when QEMU has exited
+        self._stderr_done = None          # future: set at EOF on its stderr
 
     @property
     def command_line(self) -> list[str]:
         return [self.binary] + self.argv
 
-    async def launch(self, *, stdin=None, stdout=None, pass_fds=(), preexec_fn=None,
-                     new_session: bool = False) -> None:
-        from qemu.qmp import QMPClient     # imported late: 57 ms
-        ours, theirs = socket.socketpair()
+    def spawn(self, *, stdin=None, stdout=None, pass_fds=(), preexec_fn=None,
+              new_session: bool = False) -> None:
+        import subprocess
+        self._ours, theirs = socket.socketpair()
+        read_end, write_end = os.pipe()
+        self.argv = self.argv + [
+            "-chardev", f"socket,id={PRIVATE_CHARDEV},fd={theirs.fileno()}",
+            "-mon", f"chardev={PRIVATE_CHARDEV},mode=control",
+        ]
         try:
-            argv = self.argv + [
-                "-chardev", f"socket,id={PRIVATE_CHARDEV},fd={theirs.fileno()}",
-                "-mon", f"chardev={PRIVATE_CHARDEV},mode=control",
-            ]
-            try:
-                self.proc = await asyncio.create_subprocess_exec(
-                    self.binary, *argv, pass_fds=[theirs.fileno(), *pass_fds], stdin=stdin,
-                    stdout=stdout, stderr=asyncio.subprocess.PIPE,
-                    preexec_fn=preexec_fn, start_new_session=new_session)
-            except OSError as e:
-                raise InorderError(f"cannot run {self.binary}: {e.strerror}") from None
+            self.proc = subprocess.Popen(
+                self.command_line, pass_fds=[theirs.fileno(), *pass_fds], stdin=stdin,
+                stdout=stdout, stderr=write_end, preexec_fn=preexec_fn,
+                start_new_session=new_session)
+        except OSError as e:
+            os.close(read_end)
+            raise InorderError(f"cannot run {self.binary}: {e.strerror}") from None
         finally:
             theirs.close()
-        self._stderr_task = asyncio.create_task(self._read_stderr())
+            os.close(write_end)
+        self._stderr_fd = read_end
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode if self.proc is not None else None
+
+    async def attach(self) -> None:
+        """Watch the process and its stderr, and read QEMU's greeting."""
+        import asyncio
+
+        from qemu.qmp import QMPClient
+        loop = self._loop = asyncio.get_running_loop()
+        self._exited = loop.create_future()
+        self._stderr_done = loop.create_future()
+        os.set_blocking(self._stderr_fd, False)
+        loop.add_reader(self._stderr_fd, self._on_stderr)
+        pidfd = os.pidfd_open(self.proc.pid)
+        loop.add_reader(pidfd, self._on_exit, pidfd)
         self.qmp = QMPClient("inorder")
         try:
-            await asyncio.wait_for(self.qmp.connect(ours), GREETING_TIMEOUT)
+            await asyncio.wait_for(self.qmp.connect(self._ours), GREETING_TIMEOUT)
         except Exception as e:
-            ours.close()
             raise await self.died(f"QEMU did not answer on its monitor ({_reason(e)})") from None
 
-    async def _read_stderr(self) -> None:
-        while True:
-            chunk = await self.proc.stderr.read(65536)
-            if not chunk:
-                return
-            if self._relay:
-                sys.stderr.buffer.write(chunk)
-                sys.stderr.buffer.flush()
-            else:
-                self._stderr += chunk
+    def _on_exit(self, pidfd: int) -> None:
+        self._loop.remove_reader(pidfd)
+        os.close(pidfd)
+        self.proc.wait()                   # reaps it: the pidfd said it has exited
+        if not self._exited.done():
+            self._exited.set_result(self.proc.returncode)
+
+    def _on_stderr(self) -> None:
+        try:
+            chunk = os.read(self._stderr_fd, 65536)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self._loop.remove_reader(self._stderr_fd)
+            os.close(self._stderr_fd)
+            self._stderr_fd = -1
+            if not self._stderr_done.done():
+                self._stderr_done.set_result(None)
+            return
+        if self._relay:
+            sys.stderr.buffer.write(chunk)
+            sys.stderr.buffer.flush()
+        else:
+            self._stderr += chunk
 
     def relay_stderr(self) -> None:
         """From now on QEMU's stderr is the user's: show what it said so far."""
@@ -86,15 +130,23 @@ class Qemu:
     def stderr_text(self) -> str:
         return self._stderr.decode(errors="replace").strip()
 
+    async def _exit(self, timeout: float | None) -> bool:
+        import asyncio
+        try:
+            await asyncio.wait_for(asyncio.shield(self._exited), timeout)
+        except asyncio.TimeoutError:
+            return False
+        try:                               # what it wrote last
+            await asyncio.wait_for(asyncio.shield(self._stderr_done), 1.0)
+        except asyncio.TimeoutError:
+            pass
+        return True
+
     async def died(self, fallback: str) -> InorderError:
         """The error to report when QEMU is gone or not answering: QEMU's own
         last words when it said any."""
-        try:
-            await asyncio.wait_for(self.proc.wait(), 2.0)
-        except asyncio.TimeoutError:
+        if not await self._exit(2.0):
             return InorderError(fallback)
-        if self._stderr_task:
-            await asyncio.wait([self._stderr_task], timeout=1.0)
         said = self.stderr_text() or (self.more_output().strip() if self.more_output else "")
         status = _status(self.proc.returncode)
         if said:
@@ -105,6 +157,8 @@ class Qemu:
                       timeout: float = COMMAND_TIMEOUT):
         """Run one QMP command.  Raises qemu.qmp.ExecuteError when QEMU says
         no, QemuDied when it exits, InorderError on a time-out."""
+        import asyncio
+
         from qemu.qmp import ExecuteError
         try:
             return await asyncio.wait_for(self.qmp.execute(command, arguments or None), timeout)
@@ -116,42 +170,52 @@ class Qemu:
             raise await self.died(f"lost the monitor connection ({_reason(e)})") from None
 
     async def wait(self) -> int:
-        await self.proc.wait()
+        await self._exit(None)
         await self._close()
         return _status(self.proc.returncode)
 
+    def send_signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
     async def shutdown(self, timeout: float = 3.0) -> None:
         """The ladder: quit (images closed cleanly), terminate, kill."""
-        if self.proc is None or self.proc.returncode is not None:
-            await self._close()
+        import asyncio
+        import signal
+        if self.proc is None:
             return
-        if self.qmp is not None:
+        if self._exited is None:           # never attached: no loop watches it
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                self.send_signal(sig)
+                try:
+                    self.proc.wait(timeout)
+                    break
+                except Exception:
+                    continue
+            return
+        if self.proc.returncode is None and self.qmp is not None:
             try:
                 await asyncio.wait_for(self.qmp.execute("quit"), timeout)
             except Exception:
                 pass
-        for action in (None, self.proc.terminate, self.proc.kill):
-            if action is not None:
-                try:
-                    action()
-                except ProcessLookupError:
-                    pass
-            try:
-                await asyncio.wait_for(self.proc.wait(), timeout)
+        for sig in (None, signal.SIGTERM, signal.SIGKILL):
+            if sig is not None:
+                self.send_signal(sig)
+            if await self._exit(timeout):
                 break
-            except asyncio.TimeoutError:
-                continue
         await self._close()
 
     async def _close(self) -> None:
+        import asyncio
         if self.qmp is not None:
             try:
                 await asyncio.wait_for(self.qmp.disconnect(), 2.0)
             except Exception:
                 pass
             self.qmp = None
-        if self._stderr_task is not None and self.proc is not None and self.proc.returncode is not None:
-            await asyncio.wait([self._stderr_task], timeout=1.0)
 
 
 def _status(returncode: int) -> int:
@@ -163,7 +227,6 @@ def _reason(e: BaseException) -> str:
 
 
 def _last_words(said: str) -> str:
-    # QEMU prefixes its errors with the binary name; keep the message.
+    # the last lines: QEMU prints its fatal error last
     lines = [l for l in said.splitlines() if l.strip()]
-    text = "\n".join(lines[-3:])
-    return text
+    return "\n".join(lines[-3:])

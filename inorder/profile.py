@@ -109,7 +109,8 @@ async def probe(path: str) -> tuple[dict, list]:
     qemu = Qemu(path, ["-M", "none", "-accel", "tcg", "-display", "none", "-nodefaults",
                        "-no-user-config", "-S", "--preconfig"])
     try:
-        await qemu.launch(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        qemu.spawn(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        await qemu.attach()
         version = await qemu.execute("query-version")
         commands = sorted(c["name"] for c in await qemu.execute("query-commands"))
         preconfig = []
