@@ -28,6 +28,7 @@ import sys
 from . import early
 from .timing import mark, report
 from .errors import FeedError, InorderError
+from .options import PIPELINE_SAFE
 from .plan import Plan, Step
 from .process import Qemu, QemuDied
 
@@ -78,8 +79,7 @@ class Feeder:
             try:
                 await self._attach()
                 mark("greeting")
-                for step in self.plan.qmp_steps:
-                    await self._feed(step)
+                await self._feed_all()
                 mark("fed")
                 if self.plan.quits:
                     self._dismiss_watchdog()
@@ -188,13 +188,43 @@ class Feeder:
             # if QEMU had received it directly.
             self.qemu.send_signal(sig)
 
-    async def _feed(self, step: Step) -> None:
-        from qemu.qmp import ExecuteError
+    async def _feed_all(self) -> None:
+        """Every QMP step, in order.  Runs of pipeline-safe steps are sent
+        without waiting for each answer (up to _WINDOW in flight); QEMU runs a
+        monitor's commands in order, and the first failure is still the one
+        reported.  Any other step waits for all earlier answers."""
+        import asyncio
+        pending: list = []
+        try:
+            for step in self.plan.qmp_steps:
+                if not _pipeline_safe(step):
+                    while pending:
+                        await self._answer(*pending.pop(0))
+                    self._echo(step)
+                    await self._answer(step, self.qemu.execute(step.execute, step.arguments))
+                    continue
+                self._echo(step)
+                pending.append((step, asyncio.ensure_future(
+                    self.qemu.execute(step.execute, step.arguments))))
+                if len(pending) >= _WINDOW:
+                    await self._answer(*pending.pop(0))
+            while pending:
+                await self._answer(*pending.pop(0))
+        finally:
+            for _, task in pending:               # after a failure: QEMU stops anyway
+                task.cancel()
+            if pending:
+                await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+
+    def _echo(self, step: Step) -> None:
         if self.verbose:
             _say(f"{step.command.loc}: [{step.phase}] -> {step.execute} "
                  f"{json.dumps(step.arguments) if step.arguments else ''}".rstrip())
+
+    async def _answer(self, step: Step, reply_of) -> None:
+        from qemu.qmp import ExecuteError
         try:
-            reply = await self.qemu.execute(step.execute, step.arguments)
+            reply = await reply_of
         except ExecuteError as e:
             raise self._error(step, f"QEMU refused '{step.execute}': {e.error.error.desc}") from None
         except QemuDied as e:
@@ -246,6 +276,19 @@ class Feeder:
         if self.terminal is not None:
             await self.terminal.drain()
         return status
+
+
+_WINDOW = 32
+
+
+def _pipeline_safe(step: Step) -> bool:
+    rule = PIPELINE_SAFE.get(step.execute, False)
+    if rule is None:
+        return True
+    if rule is False:
+        return False
+    key, values = rule
+    return isinstance(step.arguments, dict) and step.arguments.get(key) in values
 
 
 def _write_pidfile(path: str, pid: int) -> None:

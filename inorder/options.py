@@ -135,3 +135,22 @@ COMMAND_PHASES = {
 RESERVED_COMMANDS = {
     "qmp_capabilities": "inorder-qemu negotiates QMP capabilities itself",
 }
+
+# Commands whose effects stay inside QEMU: the feed may send them before the
+# previous ones have answered (pipelining), because when one fails, QEMU is
+# stopped and whatever the later ones did is gone with it.  Anything that can
+# change the world outside QEMU (image creation, block jobs, exports, files
+# written, scripts run, migration) is sent alone, after every earlier reply.
+# name -> None (always safe), or (argument, the values for which it is safe)
+PIPELINE_SAFE = {
+    "qom-set": None, "qom-get": None, "qom-list": None, "set-numa-node": None,
+    "device_add": None, "x-exit-preconfig": None, "cont": None, "stop": None,
+    "query-status": None, "query-pci": None, "query-block": None,
+    "object-add": ("qom-type", {
+        "memory-backend-ram", "memory-backend-memfd", "iothread", "rng-builtin",
+        "rng-random", "secret", "throttle-group", "tls-creds-anon", "tls-creds-psk",
+        "tls-creds-x509", "authz-simple", "authz-list"}),
+    "netdev_add": ("type", {"user", "hubport"}),
+    "blockdev-add": ("driver", {"file", "host_device", "qcow2", "raw", "null-co", "null-aio",
+                                "throttle", "copy-on-read", "preallocate", "luks"}),
+}

@@ -119,7 +119,7 @@ def test_sigterm_during_the_feed_stops_qemu_cleanly(iq_bg, tmp_path, sockdir, na
     lines = [f"-name guest={name}", "-m 256M", f"-qmp unix:{sock},server=on,wait=off"]
     lines += ["qom-get path=/machine property=type"] * 20000
     vm = script(tmp_path / "vm.qcmd", *lines)
-    proc = iq_bg("-v", vm)
+    proc = iq_bg(vm)
     # wait until the feed is under way
     deadline = time.monotonic() + 30
     while not qemu_pids(name) and time.monotonic() < deadline:
@@ -225,3 +225,22 @@ def test_plans_are_kept_until_a_script_or_include_changes(env, tmp_path):
     inc.write_text("-netdev user,id=n1\n")     # same size, same second
     r3, _ = check()
     assert r3.returncode == 1 and "netdev 'n0' is used before it is defined" in r3.stderr
+
+
+def test_pipelined_feed_reports_the_first_failure_and_changes_nothing_outside(iq, tmp_path, name):
+    created = tmp_path / "created-by-qemu"
+    lines = [f"-name guest={name}", "-m 128M"]
+    lines += ["qom-set path=/machine property=dump-guest-core value=true"] * 100
+    lines += ["qom-set path=/machine property=no-such-property value=1"]       # line 106
+    lines += ["qom-set path=/machine property=dump-guest-core value=false"] * 50
+    # not pipeline-safe: it would create a file, so it waits for every answer
+    lines += [f"-object memory-backend-file,id=mf,size=1M,share=on,mem-path={created}"]
+    lines += ["qom-get path=/machine property=type"] * 50
+    vm = script(tmp_path / "vm.qcmd", *lines)
+    r = iq(vm)
+    assert r.returncode == 1
+    assert "vm.qcmd:106:1: error: QEMU refused 'qom-set': Property 'pc-i440fx-7.2-machine.no-such-property' not found" in r.stderr \
+        or "vm.qcmd:106:1: error: QEMU refused 'qom-set'" in r.stderr
+    assert r.stderr.count("error:") == 1
+    assert not created.exists()
+    assert wait_gone(name)
