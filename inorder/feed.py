@@ -127,11 +127,11 @@ class Feeder:
         import subprocess
 
         from .watchdog import Watchdog
-        fds = [monitor.prepare() for monitor in self.plan.monitors]
-        self.watchdog = Watchdog()          # after the holds exist: it keeps copies
+        self.watchdog = Watchdog()          # first: it learns of each socket before it exists
+        for hold in early.HOLDS.values():
+            self.watchdog.keep(hold)
+        fds = [monitor.prepare(self.watchdog) for monitor in self.plan.monitors]
         for monitor in self.plan.monitors:
-            if monitor.bound_path:
-                self.watchdog.remove_at_death(monitor.bound_path)
             if self.verbose:
                 _say(f"monitor {monitor.label}: held until the feed is done")
                 if monitor.public:

@@ -58,6 +58,7 @@ class UserMonitor:
         self.hold: socket.socket | None = None
         self.bound_path: str | None = None    # a unix path we created: removed at the end
         self._temp_path: str | None = None
+        self._watchdog = None
 
     @property
     def label(self) -> str:
@@ -78,9 +79,11 @@ class UserMonitor:
 
     # -- lifecycle (feed.py) ---------------------------------------------
 
-    def prepare(self) -> int:
+    def prepare(self, watchdog) -> int:
         """Create or adopt the listening socket, connect the hold; returns
-        the fd QEMU must inherit."""
+        the fd QEMU must inherit.  The watchdog learns of every socket file
+        before it exists, and keeps a copy of the hold."""
+        self._watchdog = watchdog
         if self.inherited_fd is not None:
             fd = self.inherited_fd
             self.hold = early.HOLDS.pop(fd, None)
@@ -98,6 +101,7 @@ class UserMonitor:
             self.hold.connect(self.listener.getsockname())
         except OSError as e:
             raise InorderError(f"cannot hold monitor {self.label}: {e.strerror}") from None
+        watchdog.keep(self.hold)
         self._place()
         if self.inherited_fd is not None:
             self.listener.close()
@@ -120,6 +124,8 @@ class UserMonitor:
         # Bind under a temporary name and rename it into place only once the
         # hold connection is queued: a client can never be first.
         temp = os.path.join(os.path.dirname(os.path.abspath(path)), f".iq{os.getpid()}-{self.index}")
+        self._watchdog.remove_at_death(temp)
+        self._watchdog.remove_at_death(path)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             if os.path.exists(temp):

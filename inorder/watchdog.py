@@ -1,11 +1,14 @@
 """Nothing half-configured survives inorder-qemu, even a SIGKILL of it.
 
-Before QEMU is launched, inorder-qemu forks a watchdog that holds the read end
-of a pipe.  If inorder-qemu dies during the feed, the pipe closes: the
-watchdog stops QEMU (SIGTERM, then SIGKILL, through a pidfd so a recycled pid
-is never hit) and removes the sockets made for it.  It inherited the monitor
-hold connections at the fork, so no client is greeted by the dying QEMU.  At
-the release it is told so and exits: from then on the VM is the user's.
+Before anything is created, inorder-qemu forks a watchdog connected to it by a
+socketpair.  It is told, before each exists, the sockets made for the user's
+monitors, and it gets a copy of every hold connection (SCM_RIGHTS).  If
+inorder-qemu dies during the feed, the socketpair closes: the watchdog stops
+QEMU (SIGTERM, then SIGKILL, through a pidfd so a recycled pid is never hit)
+and removes those sockets; since it still holds the hold connections, no
+client is greeted by the dying QEMU.  QEMU itself reports its pid between fork
+and exec, so there is no moment when it runs unwatched.  At the release the
+watchdog is dismissed: from then on the VM is the user's.
 """
 
 from __future__ import annotations
@@ -13,81 +16,80 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 
 _GRACE = 3.0
 
 
 class Watchdog:
     def __init__(self):
-        r, w = os.pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:                                   # the watchdog
-            os.close(w)
+            ours.close()
             try:
-                _watch(r)
+                _watch(theirs)
             finally:
                 os._exit(0)
-        os.close(r)
+        theirs.close()
         self.pid = pid
-        self._w = w
+        self._sock: socket.socket | None = ours
 
-    def _say(self, line: str) -> None:
-        if self._w is not None:
-            os.write(self._w, line.encode() + b"\n")
-
-    def watch(self, pid: int) -> None:
-        self._say(f"pid {pid}")
+    def _say(self, line: str, fds=()) -> None:
+        if self._sock is not None:
+            socket.send_fds(self._sock, [line.encode()], list(fds))
 
     def watch_me(self) -> None:
-        """Called in QEMU's process between fork and exec: the watchdog learns
-        the pid before inorder-qemu could die without telling it."""
-        if self._w is not None:
-            os.write(self._w, f"pid {os.getpid()}\n".encode())
+        """Called in QEMU's process between fork and exec."""
+        if self._sock is not None:
+            os.write(self._sock.fileno(), f"pid {os.getpid()}".encode())
 
     def remove_at_death(self, path: str) -> None:
         self._say(f"path {path}")
 
+    def keep(self, sock) -> None:
+        """A copy of a hold connection, closed only when the watchdog ends."""
+        self._say("fd", [sock.fileno()])
+
     def dismiss(self) -> None:
         """The feed is over (released, or cleaned up by inorder-qemu itself):
         the watchdog exits, closing its copies of the hold connections."""
-        if self._w is None:
+        if self._sock is None:
             return
         try:
             self._say("done")
         except OSError:
             pass
-        os.close(self._w)
-        self._w = None
+        self._sock.close()
+        self._sock = None
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
 
 
-def _watch(r: int) -> None:
+def _watch(sock: socket.socket) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP):
         signal.signal(sig, signal.SIG_IGN)
     os.setpgid(0, 0)            # terminal signals are for inorder-qemu and QEMU
     pidfd = None
     paths: list[str] = []
-    buf = b""
+    kept: list[int] = []        # closed by os._exit, after QEMU is gone
     while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
+        msg, fds, _, _ = socket.recv_fds(sock, 4096, 16)
+        kept.extend(fds)
+        if not msg:
             break                                  # inorder-qemu is gone
-        buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for line in lines:
-            word, _, arg = line.decode().partition(" ")
-            if word == "done":
-                return
-            if word == "pid":
-                try:
-                    pidfd = os.pidfd_open(int(arg))
-                except OSError:
-                    pidfd = None
-            elif word == "path":
-                paths.append(arg)
+        word, _, arg = msg.decode().partition(" ")
+        if word == "done":
+            return
+        if word == "pid":
+            try:
+                pidfd = os.pidfd_open(int(arg))
+            except OSError:
+                pidfd = None
+        elif word == "path":
+            paths.append(arg)
     if pidfd is not None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:

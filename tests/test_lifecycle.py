@@ -117,7 +117,7 @@ def test_exit_status_is_qemus(iq_bg, tmp_path, sockdir, name):
 def test_sigterm_during_the_feed_stops_qemu_cleanly(iq_bg, tmp_path, sockdir, name):
     sock = sockdir / "m.sock"
     lines = [f"-name guest={name}", "-m 256M", f"-qmp unix:{sock},server=on,wait=off"]
-    lines += ["qom-get path=/machine property=type"] * 20000
+    lines += ["qom-set path=/machine property=dump-guest-core value=true"] * 20000
     vm = script(tmp_path / "vm.qcmd", *lines)
     proc = iq_bg(vm)
     # wait until the feed is under way
