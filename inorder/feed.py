@@ -80,6 +80,7 @@ class Feeder:
                 await self._attach()
                 mark("greeting")
                 await self._feed_all()
+                self._interrupted()
                 mark("fed")
                 if self.plan.quits:
                     self._dismiss_watchdog()
@@ -208,6 +209,7 @@ class Feeder:
                     self.qemu.execute(step.execute, step.arguments))))
                 if len(pending) >= _WINDOW:
                     await self._answer(*pending.pop(0))
+                self._interrupted()
             while pending:
                 await self._answer(*pending.pop(0))
         finally:
@@ -215,6 +217,14 @@ class Feeder:
                 task.cancel()
             if pending:
                 await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+
+    def _interrupted(self) -> None:
+        """A signal cancels the feed task, but asyncio.wait_for of Python
+        3.11 can swallow a cancellation that lands as its inner future
+        completes: check the signal too."""
+        if self._signal is not None and not self.released:
+            import asyncio
+            raise asyncio.CancelledError
 
     def _echo(self, step: Step) -> None:
         if self.verbose:
