@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     from .timing import mark
     mark("main")
     argv = sys.argv[1:] if argv is None else argv
+    if os.path.basename(sys.argv[0]).startswith("qemu-system-"):
+        return _drop_in(argv)
     ours, qemu_argv, extra = _split(argv)
     parser = _parser()
     try:
@@ -113,6 +115,58 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+class _DropIn:
+    """The options of a drop-in run: the whole argv is QEMU's."""
+    script = None
+    qemu = None
+    dry_run = json = check = verbose = debug = False
+
+
+def _drop_in(argv: list[str]) -> int:
+    """Called as qemu-system-*: the whole argv is QEMU syntax, run in order."""
+    try:
+        binary = real_qemu(os.path.basename(sys.argv[0]))
+    except InorderError as e:
+        print(e.render(), file=sys.stderr)
+        return e.exit_status
+    args = _DropIn()
+    args.qemu = binary
+    try:
+        return _run(args, argv, [])
+    except InorderError as e:
+        print(e.render(), file=sys.stderr)
+        return e.exit_status
+    except KeyboardInterrupt:
+        return 130
+
+
+def real_qemu(name: str) -> str:
+    """The QEMU this wrapper stands for: $INORDER_QEMU, else the first `name`
+    on PATH that is not inorder-qemu itself (no recursion through a symlink)."""
+    if os.environ.get(ENV_QEMU):
+        return os.environ[ENV_QEMU]
+    me = os.path.realpath(sys.argv[0])
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) != me:
+            return candidate
+    raise UsageError(f"no {name} other than this wrapper on PATH (set ${ENV_QEMU})")
+
+
+def _is_query(argv: list[str]) -> bool:
+    """-version, -h, `-machine help`, `-device virtio-net-pci,help`: QEMU
+    answers and exits; there is nothing to order."""
+    from .options import QUERY_ARGUMENTS, QUERY_FLAGS
+    for i, word in enumerate(argv):
+        if word.startswith("-") and word.lstrip("-") in QUERY_FLAGS:
+            return True
+        if word.startswith("-") and i + 1 < len(argv):
+            value = argv[i + 1]
+            if value in QUERY_ARGUMENTS or value.endswith(tuple("," + q for q in QUERY_ARGUMENTS)):
+                return True
+    return False
+
+
 def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     from . import profile as profiles
     from .argv import parse_argv
@@ -127,6 +181,9 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     if qemu_argv is None and not args.script:
         raise UsageError("no script given (usage: inorder-qemu SCRIPT, or inorder-qemu -- QEMU-ARGS)")
     binary = args.qemu or os.environ.get(ENV_QEMU) or DEFAULT_QEMU
+    if qemu_argv is not None and _is_query(qemu_argv):
+        real = profiles.resolve(binary)
+        os.execv(real, [real, *qemu_argv])
     profile = profiles.load(binary)
     mark("profile")
     from . import plancache

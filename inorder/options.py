@@ -154,3 +154,8 @@ PIPELINE_SAFE = {
     "blockdev-add": ("driver", {"file", "host_device", "qcow2", "raw", "null-co", "null-aio",
                                 "throttle", "copy-on-read", "preallocate", "luks"}),
 }
+
+# Invocations that only ask QEMU something (its version, its help, a list of
+# machines or devices): passed straight to QEMU, as they are.
+QUERY_FLAGS = {"version", "h", "help", "audio-help"}
+QUERY_ARGUMENTS = ("help", "?")

@@ -8,10 +8,16 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 
 
-def test_man_page_is_lint_clean():
-    r = subprocess.run(["mandoc", "-Tlint", str(ROOT / "man" / "inorder-qemu.1")],
-                       capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stdout + r.stderr
+PAGES = [ROOT / "man" / "inorder-qemu.1", ROOT / "man" / "qcmd.5"]
+
+
+def test_man_pages_are_lint_clean_and_render():
+    for page in PAGES:
+        r = subprocess.run(["mandoc", "-Tlint", str(page)], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stdout + r.stderr
+        r = subprocess.run(["man", "-l", str(page)], capture_output=True, text=True,
+                           env={"MANPAGER": "cat", "PATH": "/usr/bin:/bin", "TERM": "dumb"})
+        assert r.returncode == 0 and "DESCRIPTION" in r.stdout, r.stderr
 
 
 def test_help_describes_phases_and_monitors(iq):

@@ -1,0 +1,82 @@
+"""The other ways in: the drop-in qemu-system-* name and executable scripts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import QEMU, Monitor, script, wait_exit
+
+BIN = Path(sys.executable).parent
+
+
+def drop_in_dir(tmp_path) -> Path:
+    d = tmp_path / "bin"
+    d.mkdir()
+    (d / "qemu-system-x86_64").symlink_to(BIN / "inorder-qemu")
+    return d
+
+
+def test_drop_in_passes_queries_straight_to_qemu(env, tmp_path):
+    d = drop_in_dir(tmp_path)
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e.pop("INORDER_QEMU")                    # found on PATH, not through itself
+    for argv in (["-version"], ["-machine", "help"], ["-device", "virtio-net-pci,help"]):
+        ours = subprocess.run([str(d / "qemu-system-x86_64"), *argv], env=e,
+                              capture_output=True, text=True, timeout=30)
+        theirs = subprocess.run([QEMU, *argv], capture_output=True, text=True, timeout=30)
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout)
+        assert ours.stdout
+
+
+def test_drop_in_runs_a_vm_in_order(env, tmp_path, sockdir, name, launches):
+    d = drop_in_dir(tmp_path)
+    sock = sockdir / "m.sock"
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    proc = subprocess.Popen([str(d / "qemu-system-x86_64"), "-accel", "tcg", "-display", "none",
+                             "-nodefaults", "-name", f"guest={name}", "-m", "128M",
+                             "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
+                             "-qmp", f"unix:{sock},server=on,wait=off"],
+                            env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mon = Monitor(sock)
+    try:
+        assert mon("query-status")["status"] == "running"
+        assert mon("qom-get", path="/machine/peripheral/nic0", property="hotplugged") is False
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
+    [launched] = launches.vms()              # the real QEMU, through $INORDER_QEMU
+    assert "--preconfig" in launched and f"guest={name}" in launched
+
+
+def test_drop_in_errors_name_the_argv_index(env, tmp_path, launches):
+    d = drop_in_dir(tmp_path)
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    r = subprocess.run([str(d / "qemu-system-x86_64"), "-accel", "tcg", "-device",
+                        "virtio-net-pci,netdev=nope"], env=e, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "argv[3]: error: netdev 'nope' is used before it is defined" in r.stderr
+    assert launches.vms() == []
+
+
+def test_executable_script_with_extra_arguments(env, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    vm = tmp_path / "vm.qcmd"
+    vm.write_text("#!/usr/bin/env inorder-qemu\n"
+                  "-accel tcg\n-display none\n-nodefaults\n-m 128M\n"
+                  f"-qmp unix:{sock},server=on,wait=off\n")
+    vm.chmod(0o755)
+    e = dict(env["env"], PATH=f"{BIN}:{os.environ['PATH']}")
+    # arguments after the script are QEMU options that run after its last line
+    proc = subprocess.Popen([str(vm), "-name", f"guest={name}", "-S"], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mon = Monitor(sock)
+    try:
+        assert mon("query-name") == {"name": name}
+        assert mon("query-status")["status"] == "prelaunch"        # -S: machine-ready
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
