@@ -210,7 +210,7 @@ class Monitors:
             self._uses_stdio(step.command.loc)
             self._stdio_chardevs.add(args["id"])
         if backend == "socket":
-            self._socket_chardevs[args["id"]] = (step, _flat(args))
+            self._socket_chardevs[args["id"]] = (step, optstr.plain(args))
 
     def option(self, step) -> None:
         """Options whose argument is a chardev spec (-serial mon:stdio)."""
@@ -270,13 +270,13 @@ def _legacy_socket(text: str) -> tuple[str | None, dict]:
     tcp:HOST:PORT[,opts], telnet:HOST:PORT[,opts]."""
     if text.startswith("unix:"):
         pairs = [p for p, _ in optstr.split(text[5:], "path")]
-        return "unix", _flat(optstr.nest(pairs, dotted=False))
+        return "unix", optstr.plain(optstr.nest(pairs, dotted=False))
     for prefix in ("tcp:", "telnet:"):
         if text.startswith(prefix):
             address, _, rest = text[len(prefix):].partition(",")
             host, _, port = address.rpartition(":")
             pairs = [p for p, _ in optstr.split(rest, None)] if rest else []
-            opts = _flat(optstr.nest(pairs, dotted=False))
+            opts = optstr.plain(optstr.nest(pairs, dotted=False))
             opts.update(host=host.strip("[]"), port=port)
             if prefix == "telnet:":
                 opts["telnet"] = "on"
@@ -346,10 +346,6 @@ def _check_path(path: str, loc: Location) -> None:
         raise ScriptError(f"monitor path {path}: no such directory", loc)
     if len(os.fsencode(path)) > 107:
         raise ScriptError(f"monitor path {path} is longer than a unix socket path may be (107 bytes)", loc)
-
-
-def _flat(opts: dict) -> dict:
-    return {k: (v[-1] if isinstance(v, optstr.Many) else v) for k, v in opts.items()}
 
 
 def _on(value) -> bool:

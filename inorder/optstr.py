@@ -144,3 +144,15 @@ def get(pairs: list[Pair], key: str) -> Pair | None:
         if p.key == key:
             return p
     return None
+
+
+def plain(value):
+    """The argument as QEMU reads it without a schema: a repeated key is its
+    last value."""
+    if isinstance(value, Many):
+        return value[-1]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

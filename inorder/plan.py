@@ -314,7 +314,7 @@ class Planner:
             return
         by = self.advanced_by.get(Phase.MACHINE_READY)
         step = Step(cmd, "qmp", self.phase, "hot plug: the machine is already built",
-                    execute="device_add", arguments=_plain(args), pairs=pairs)
+                    execute="device_add", arguments=optstr.plain(args), pairs=pairs)
         if by is not None:
             step.notes.append(Note(by.loc, f"the machine was built here, by '{by.spelling()[:60]}'; "
                                            "put the device above it to cold-plug it"))
@@ -455,11 +455,6 @@ def _where(loc: Location, seen_from: Location) -> str:
     if loc.source is seen_from.source and not loc.is_argv:
         return f"line {loc.line}"
     return str(loc)
-
-
-def _plain(args):
-    from .qapi import _plain as plain
-    return plain(args)
 
 
 def _one_device_syntax(steps: list[Step]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .optstr import Many
+from .optstr import Many, plain
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)\s*$")
 _SUFFIX = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30,
@@ -50,13 +50,13 @@ class Schema:
     def coerce_arguments(self, command: str, value):
         entry = self._types.get(command)
         if entry is None or entry.get("meta-type") != "command":
-            return _plain(value)
+            return plain(value)
         return self.coerce(value, entry["arg-type"])
 
     def coerce(self, value, type_name: str):
         t = self._types.get(type_name)
         if t is None:
-            return _plain(value)
+            return plain(value)
         meta = t["meta-type"]
         if meta == "array":
             items = value if isinstance(value, list) else [value]
@@ -78,7 +78,7 @@ class Schema:
             return self._alternate(value, t)
         if meta == "object":
             return self._object(value, t)
-        return _plain(value)
+        return plain(value)
 
     def _object(self, value, t: dict):
         if isinstance(value, str):
@@ -89,7 +89,7 @@ class Schema:
                 return {"str": value}
             return value
         if not isinstance(value, dict):
-            return _plain(value)
+            return plain(value)
         members = {m["name"]: m["type"] for m in t.get("members", [])}
         tag = t.get("tag")
         if tag and isinstance(value.get(tag), str):
@@ -98,7 +98,7 @@ class Schema:
                     vt = self._types.get(variant["type"], {})
                     members.update({m["name"]: m["type"] for m in vt.get("members", [])})
                     break
-        return {k: (self.coerce(v, members[k]) if k in members else _plain(v))
+        return {k: (self.coerce(v, members[k]) if k in members else plain(v))
                 for k, v in value.items()}
 
     def _alternate(self, value, t: dict):
@@ -107,7 +107,7 @@ class Schema:
             for c in choices:
                 if c.get("meta-type") == "object":
                     return self._object(value, c)
-            return _plain(value)
+            return plain(value)
         if isinstance(value, str):
             if any(c.get("json-type") == "string" or c.get("meta-type") == "enum"
                    for c in choices):
@@ -117,7 +117,7 @@ class Schema:
                     converted = _scalar(value, c["json-type"])
                     if converted is not value:
                         return converted
-        return _plain(value)
+        return plain(value)
 
 
 def _is_int(t: dict) -> bool:
@@ -137,7 +137,7 @@ def _int_range(text: str) -> list[int] | None:
 
 def _scalar(value, json_type: str):
     if not isinstance(value, str):
-        return _plain(value)
+        return plain(value)
     if json_type == "int":
         n = parse_size(value)
         return value if n is None else n
@@ -151,14 +151,4 @@ def _scalar(value, json_type: str):
             return True
         if value.lower() in _FALSE:
             return False
-    return value
-
-
-def _plain(value):
-    if isinstance(value, Many):
-        return value[-1]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
     return value
