@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="check the script (parse and plan against the binary's profile) "
                         "and start nothing; exit 0 when it is valid")
+    p.add_argument("--qemu-compat", dest="compat", action="store_true",
+                   help="QEMU-compatible references: an id a cold device or -numa uses may "
+                        "be defined further on, as QEMU accepts (a warning with the fix); "
+                        "the default under a qemu-system-* name")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="echo each step and QEMU's reply as it is fed")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -119,6 +123,7 @@ class _DropIn:
     """The options of a drop-in run: the whole argv is QEMU's."""
     script = None
     qemu = None
+    compat = True
     dry_run = json = check = verbose = debug = False
 
 
@@ -187,10 +192,11 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     profile = profiles.load(binary)
     mark("profile")
     from . import plancache
+    mode = "compat" if args.compat else "in-order"
     if qemu_argv is not None:
-        key = plancache.key("argv", qemu_argv, profile)
+        key = plancache.key(mode + " argv", qemu_argv, profile)
     else:
-        key = plancache.key("script", [os.path.abspath(args.script)] + extra, profile)
+        key = plancache.key(mode + " script", [os.path.abspath(args.script)] + extra, profile)
     plan = plancache.load(key)
     if plan is None:
         files: list[str] = []
@@ -202,7 +208,7 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
             if extra:
                 commands += parse_argv(extra, profile.options, name="args")
         mark("parse")
-        plan = make_plan(commands, profile)
+        plan = make_plan(commands, profile, compat=args.compat)
         plancache.store(key, plan, files)
     mark("plan")
     for loc, message in plan.warnings:

@@ -29,11 +29,14 @@ POSITION, BOARD = "position", "board"
 
 
 class Use:
-    __slots__ = ("namespace", "when")
+    __slots__ = ("namespace", "when", "on_argv")
 
-    def __init__(self, namespace: str, when: str = POSITION):
+    def __init__(self, namespace: str, when: str = POSITION, on_argv: bool = False):
         self.namespace = namespace
         self.when = when
+        # QEMU looks the id up when it starts, before any QMP: the definition
+        # must go on argv too, wherever it is written
+        self.on_argv = on_argv
 
 
 class OptionSpec:
@@ -82,10 +85,12 @@ OPTIONS: dict[str, OptionSpec] = {
     "chardev": OptionSpec("chardev", "qemuopts", "backend", defines=(CHARDEV, "id"),
                           uses={"tls-creds": Use(OBJECT), "tls-authz": Use(OBJECT)}),
     "drive": OptionSpec("argv", "qemuopts", "file", defines=(BLOCK, "id")),
+    # QEMU 7.2 resolves memory-backend= before the preconfig pause (measured:
+    # "Memory backend 'pc.ram' not found" otherwise), after every -object
     "machine": OptionSpec("argv", "keyval", "type",
-                          uses={"memory-backend": Use(OBJECT, BOARD)}),
+                          uses={"memory-backend": Use(OBJECT, BOARD, on_argv=True)}),
     "M": OptionSpec("argv", "keyval", "type",
-                    uses={"memory-backend": Use(OBJECT, BOARD)}),
+                    uses={"memory-backend": Use(OBJECT, BOARD, on_argv=True)}),
     "mon": OptionSpec("monitor", "qemuopts", "chardev", uses={"chardev": Use(CHARDEV)}),
     "qmp": OptionSpec("monitor"),
     "qmp-pretty": OptionSpec("monitor"),
@@ -103,7 +108,7 @@ CHARDEV_SPEC_OPTIONS = {"serial", "parallel", "monitor", "qmp", "qmp-pretty",
 ARGV = OptionSpec()
 
 # Options QEMU's -h does not show (or shows in a form that hides the arity).
-EXTRA_OPTIONS = {"preconfig": False, "h": False, "help": False}
+EXTRA_OPTIONS = {"preconfig": False, "h": False, "help": False, "M": True}
 
 # QMP commands that define, delete or use ids, by argument name.
 COMMAND_DEFINES = {

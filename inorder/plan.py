@@ -108,13 +108,19 @@ class Plan:
                 "steps": [s.to_json() for s in self.steps]}
 
 
-def plan(commands: list[Command], profile) -> Plan:
-    return Planner(profile).run(commands)
+def plan(commands: list[Command], profile, *, compat: bool = False) -> Plan:
+    """Plan `commands`.  compat: QEMU-compatible resolution (the drop-in,
+    --qemu-compat): a reference QEMU resolves at board init may point at an
+    id defined further on, with a warning, as QEMU itself accepts it."""
+    return Planner(profile, compat).run(commands)
 
 
 class Planner:
-    def __init__(self, profile):
+    def __init__(self, profile, compat: bool = False):
         self.profile = profile
+        self.compat = compat
+        self.warnings: list[tuple[Location, str]] = []
+        self.deferred: list[Step] = []      # compat: steps moved to the end of preconfig
         self.phase = Phase.STARTUP
         self.advanced_by: dict[Phase, Command] = {}
         self.end = Phase.RUNNING
@@ -122,8 +128,10 @@ class Planner:
         # namespace -> id -> (location of the definition, step)
         self.defined: dict[str, dict[str, tuple[Location, Step]]] = {}
         self.cold_devices: set[str] = set()
-        self.all_definitions: dict[tuple[str, str], Location] = {}
-        self.board_uses: list[tuple[str, str, Location]] = []
+        # (namespace, id) -> the command that first defines it
+        self.all_definitions: dict[tuple[str, str], Command] = {}
+        # (namespace, id, where, the user if the definition must be on argv)
+        self.board_uses: list[tuple[str, str, Location, Command | None]] = []
         self.daemonize = False
         self.pidfile: str | None = None
         from .monitors import Monitors
@@ -147,9 +155,13 @@ class Planner:
         if self.daemonize and self.monitors.stdio is not None:
             raise ScriptError("-daemonize cannot be used with a console or monitor on stdio",
                               self.monitors.stdio)
-        for ns, name, loc in self.board_uses:
-            if name not in self.defined.get(ns, {}):
+        for ns, name, loc, argv_user in self.board_uses:
+            found = self.defined.get(ns, {}).get(name)
+            if found is None:
                 raise ScriptError(f"{ns} '{name}' is never defined", loc)
+            if argv_user is not None:
+                self._hoist(found[1], argv_user)
+        self._place_deferred()
         self._default_monitor(commands)
         final = self.phase if quit_cmd else max(self.phase, self.end)
         last = commands[-1] if commands else None
@@ -164,7 +176,8 @@ class Planner:
             steps = [s for s in steps if not (s.synthetic and s.execute == "x-exit-preconfig")]
         _one_device_syntax([s for s in steps if s.channel == "argv" and s.command.name == "device"
                             and s.command.is_option])
-        return Plan(steps, preconfig, final, self.monitors.user, self.monitors.warnings,
+        return Plan(steps, preconfig, final, self.monitors.user,
+                    self.warnings + self.monitors.warnings,
                     stdio=self.monitors.stdio is not None, daemonize=self.daemonize,
                     pidfile=self.pidfile)
 
@@ -200,7 +213,7 @@ class Planner:
             else:
                 value = None
             if isinstance(value, str):
-                self.all_definitions.setdefault((ns, value), cmd.loc)
+                self.all_definitions.setdefault((ns, value), cmd)
 
     # -- phases -----------------------------------------------------------
 
@@ -304,7 +317,9 @@ class Planner:
             self.pidfile = cmd.arg
 
     def _role_device(self, cmd, spec, pairs, args):
-        self._check_ids(cmd, spec, pairs, args)
+        # compat: a cold device's references are resolved at board init
+        self._check_ids(cmd, spec, pairs, args,
+                        board=self.compat and self.phase <= Phase.PRECONFIG)
         if self.phase <= Phase.PRECONFIG:
             step = self._argv_step(cmd, "cold plug: realized at machine-ready, in argv order", pairs)
             self._define(cmd, spec.defines, pairs, args, step)
@@ -332,10 +347,26 @@ class Planner:
 
     def _role_numa(self, cmd, spec, pairs, args):
         self._require(cmd, Phase.STARTUP, Phase.PRECONFIG, "'-numa'")
-        self._check_ids(cmd, spec, pairs, args)
+        forward = self._check_ids(cmd, spec, pairs, args, board=self.compat)
         arguments = self.profile.schema.coerce_arguments("set-numa-node", args)
-        self.steps.append(Step(cmd, "qmp", Phase.PRECONFIG, "set-numa-node before board init",
-                               execute="set-numa-node", arguments=arguments, pairs=pairs))
+        step = Step(cmd, "qmp", Phase.PRECONFIG, "set-numa-node before board init",
+                    execute="set-numa-node", arguments=arguments, pairs=pairs)
+        if forward:
+            # QEMU applies -numa after every backend: so does the plan
+            step.why += " (after the backends it names, as QEMU orders it)"
+            self.deferred.append(step)
+        else:
+            self.steps.append(step)
+
+    def _place_deferred(self) -> None:
+        """Compat: steps that name backends defined further on run at the end
+        of preconfig, where QEMU itself would resolve them."""
+        if not self.deferred:
+            return
+        at = next((i for i, s in enumerate(self.steps)
+                   if s.channel == "qmp" and s.phase > Phase.PRECONFIG
+                   or s.synthetic and s.execute == "x-exit-preconfig"), len(self.steps))
+        self.steps[at:at] = self.deferred
 
     # -- QMP commands -----------------------------------------------------
 
@@ -400,8 +431,12 @@ class Planner:
                 table[value][0], "first defined here")
         table[value] = (loc, step)
 
-    def _check_ids(self, cmd, spec, pairs, args, creation: bool = False) -> None:
-        """Every id an argument refers to must already be defined."""
+    def _check_ids(self, cmd, spec, pairs, args, creation: bool = False,
+                   board: bool = False) -> bool:
+        """Every id an argument refers to must already be defined.  With
+        `board` (compat mode, QEMU resolves these at board init) one defined
+        further on is accepted with a warning; returns True if one was."""
+        forward = False
         if not isinstance(args, dict):
             return
         for key, use in spec.uses.items():
@@ -413,17 +448,25 @@ class Planner:
                 self._check_bus(value, loc)
                 continue
             if use.when == BOARD:
-                self.board_uses.append((use.namespace, value, loc))
+                self.board_uses.append((use.namespace, value, loc, cmd if use.on_argv else None))
                 continue
             found = self.defined.get(use.namespace, {}).get(value)
             if found is None:
-                err = ScriptError(f"{use.namespace} '{value}' is used before it is defined", loc)
                 later = self.all_definitions.get((use.namespace, value))
+                message = f"{use.namespace} '{value}' is used before it is defined"
+                if board and later is not None:
+                    self.warnings.append((loc, f"{message} (QEMU resolves it at board init); "
+                                               f"{_fix(later, cmd)}"))
+                    self.board_uses.append((use.namespace, value, loc, None))
+                    forward = True
+                    continue
+                err = ScriptError(message, loc)
                 if later is not None:
-                    err.note(later, f"'{value}' is defined here; move that line above {_where(cmd.loc, later)}")
+                    err.note(later.loc, f"'{value}' is defined here; {_fix(later, cmd)}")
                 raise err
             if creation:
                 self._hoist(found[1], cmd)
+        return forward
 
     def _check_bus(self, bus: str, loc: Location) -> None:
         # bus=rp1 names the bus of device rp1; bus=pcie.0 a machine bus
@@ -433,7 +476,7 @@ class Planner:
         later = self.all_definitions.get((DEVICE, owner))
         if later is not None:
             raise ScriptError(f"bus '{bus}' is used before device '{owner}' is defined", loc).note(
-                later, f"'{owner}' is defined here")
+                later.loc, f"'{owner}' is defined here")
 
     def _hoist(self, step: Step, user: Command) -> None:
         """An argv item that resolves an id when QEMU creates it needs the
@@ -450,11 +493,14 @@ class Planner:
         step.argv = [f"-{cmd.name}", json.dumps(cmd.arg) if cmd.json else cmd.arg]
 
 
-def _where(loc: Location, seen_from: Location) -> str:
-    """'line 4' within one file, the full location across files."""
-    if loc.source is seen_from.source and not loc.is_argv:
-        return f"line {loc.line}"
-    return str(loc)
+def _fix(definer: Command, user: Command) -> str:
+    """How to put a definition first: 'move that line above line 4', or for
+    an argv 'move -netdev user,id=n0 (argv[12]) before argv[7]'."""
+    if user.loc.is_argv:
+        return f"move {definer.spelling()[:60]} ({definer.loc}) before {user.loc}"
+    if definer.loc.source is user.loc.source:
+        return f"move that line above line {user.loc.line}"
+    return f"move it above {user.loc}"
 
 
 def _one_device_syntax(steps: list[Step]) -> None:

@@ -20,7 +20,7 @@ import os
 from .errors import ProfileError
 from .options import EXTRA_OPTIONS
 
-FORMAT = 1
+FORMAT = 2
 _REFUSED = "permitted only after machine initialization"
 _BOGUS = {"inorder-probe": 0}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -80,3 +81,63 @@ def test_executable_script_with_extra_arguments(env, tmp_path, sockdir, name):
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0
+
+
+LIBVIRT_STYLE = [
+    "-S", "-no-user-config", "-nodefaults", "-accel", "tcg", "-display", "none",
+    "-machine", "q35", "-m", "256M", "-smp", "2",
+    "-numa", "node,nodeid=0,cpus=0-1,memdev=ram-node0",
+    "-object", '{"qom-type":"memory-backend-ram","id":"ram-node0","size":268435456}',
+    "-device", '{"driver":"pcie-root-port","port":16,"chassis":1,"id":"pci.1","bus":"pcie.0","addr":"0x2"}',
+    "-device", '{"driver":"virtio-net-pci","netdev":"hostnet0","id":"net0","bus":"pci.1","addr":"0x0"}',
+    "-netdev", '{"type":"user","id":"hostnet0"}',
+    "-msg", "timestamp=on", "-rtc", "base=utc", "-boot", "strict=on",
+    "-global", "ICH9-LPC.disable_s3=1", "-uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
+    "-name", "guest=NAME,debug-threads=on", "-overcommit", "mem-lock=off",
+]
+
+
+def test_in_order_mode_refuses_forward_references_with_the_fix(iq, launches):
+    argv = [a.replace("NAME", "x") for a in LIBVIRT_STYLE]
+    r = iq("--dry-run", "--", *argv)
+    assert r.returncode == 1
+    assert "argv[14]: error: object 'ram-node0' is used before it is defined" in r.stderr
+    assert "move -object" in r.stderr and "(argv[15]) before argv[13]" in r.stderr
+
+
+def test_drop_in_accepts_libvirt_argv_with_forward_references(env, tmp_path, sockdir, name, launches):
+    d = drop_in_dir(tmp_path)
+    sock = sockdir / "m.sock"
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    argv = [a.replace("NAME", name) for a in LIBVIRT_STYLE] + [
+        "-qmp", f"unix:{sock},server=on,wait=off"]
+    proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mon = Monitor(sock)
+    try:
+        assert mon("query-status")["status"] == "prelaunch"          # -S, as libvirt asks
+        assert mon("qom-get", path="/machine/peripheral/net0", property="hotplugged") is False
+        assert "node 0 cpus: 0 1" in mon.hmp("info numa")
+        mon("cont")
+        assert mon("query-status")["status"] == "running"
+    finally:
+        mon.quit()
+    rc, _, err = wait_exit(proc)
+    assert rc == 0
+    assert "warning: netdev 'hostnet0' is used before it is defined (QEMU resolves it at board init)" in err
+
+
+def test_machine_memory_backend_goes_on_argv_wherever_it_is_written(iq):
+    # QEMU resolves -machine memory-backend= before the preconfig pause
+    r = iq("--dry-run", "--json", "--", "-accel", "tcg", "-machine", "q35,memory-backend=pc.ram",
+           "-m", "256M", "-object", "memory-backend-ram,id=pc.ram,size=256M")
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    assert plan["argv"][-2:] == ["-object", "memory-backend-ram,id=pc.ram,size=256M"]
+    assert not [s for s in plan["steps"] if s.get("execute") == "object-add"]
+
+
+def test_compat_mode_still_refuses_an_id_never_defined(iq):
+    r = iq("--qemu-compat", "--dry-run", "--", "-accel", "tcg", "-device",
+           "virtio-net-pci,netdev=nowhere")
+    assert r.returncode == 1 and "netdev 'nowhere' is used before it is defined" in r.stderr
