@@ -207,6 +207,8 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
             commands = parse_file(args.script, files=files)
             if extra:
                 commands += parse_argv(extra, profile.options, name="args")
+        from .readconfig import expand
+        commands = expand(commands, files)
         mark("parse")
         plan = make_plan(commands, profile, compat=args.compat)
         plancache.store(key, plan, files)
