@@ -1,0 +1,105 @@
+"""Command lines as management tools write them (libvirt-, virt-install- and
+quickemu-shaped; files replaced by temp images, -accel tcg): each plans, and
+launched through the drop-in name it builds the same machine as QEMU given the
+same argv: the same query-pci answer and the same QOM device tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import QEMU, Monitor, wait_exit
+from test_entrances import drop_in_dir
+
+
+def corpus(d, img) -> dict[str, list[str]]:
+    return {
+        "libvirt": [
+            "-name", "guest=vm1,debug-threads=on", "-S", "-no-user-config", "-nodefaults",
+            "-machine", "q35,usb=off,dump-guest-core=off", "-accel", "tcg", "-display", "none",
+            "-m", "256M", "-overcommit", "mem-lock=off", "-smp", "2,sockets=2,cores=1,threads=1",
+            "-numa", "node,nodeid=0,cpus=0,memdev=ram-node0",
+            "-object", '{"qom-type":"memory-backend-ram","id":"ram-node0","size":134217728}',
+            "-numa", "node,nodeid=1,cpus=1,memdev=ram-node1",
+            "-object", '{"qom-type":"memory-backend-ram","id":"ram-node1","size":134217728}',
+            "-uuid", "7b2c5a3e-8a4e-4b8e-9a43-0c4e4e1f9f6d", "-rtc", "base=utc",
+            "-boot", "strict=on", "-global", "ICH9-LPC.disable_s3=1",
+            "-device", '{"driver":"pcie-root-port","port":16,"chassis":1,"id":"pci.1","bus":"pcie.0","multifunction":true,"addr":"0x2"}',
+            "-device", '{"driver":"pcie-root-port","port":17,"chassis":2,"id":"pci.2","bus":"pcie.0","addr":"0x2.0x1"}',
+            "-blockdev", f'{{"driver":"file","filename":"{img}","node-name":"libvirt-1-storage","read-only":false}}',
+            "-blockdev", '{"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2","file":"libvirt-1-storage"}',
+            "-device", '{"driver":"virtio-blk-pci","bus":"pci.2","addr":"0x0","drive":"libvirt-1-format","id":"virtio-disk0","bootindex":1}',
+            "-netdev", '{"type":"user","id":"hostnet0"}',
+            "-device", '{"driver":"virtio-net-pci","netdev":"hostnet0","id":"net0","mac":"52:54:00:aa:bb:cc","bus":"pci.1","addr":"0x0"}',
+            "-chardev", f"file,id=charserial0,path={d}/serial.log",
+            "-device", '{"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0}',
+            "-msg", "timestamp=on",
+        ],
+        "virt-install": [
+            "-S", "-nodefaults", "-accel", "tcg", "-display", "none",
+            "-machine", "pc", "-m", "256", "-smp", "1",
+            "-drive", f"file={img},if=none,format=qcow2,id=drive0",
+            "-device", "virtio-blk-pci,drive=drive0,id=disk0",
+            "-netdev", "user,id=net0", "-device", "e1000,netdev=net0,mac=52:54:00:12:34:56",
+            "-device", "virtio-rng-pci", "-usb", "-device", "usb-tablet", "-boot", "menu=on",
+        ],
+        "quickemu": [
+            "-S", "-nodefaults", "-accel", "tcg", "-display", "none", "-vga", "none",
+            "-name", "guest,process=guest", "-machine", "q35,smm=off,vmport=off",
+            "-smp", "cores=1,threads=1,sockets=1", "-m", "256M",
+            "-device", "virtio-rng-pci,rng=rng0",
+            "-object", "rng-random,id=rng0,filename=/dev/urandom",
+            "-device", "qemu-xhci,id=input", "-device", "usb-kbd,bus=input.0",
+            "-device", "usb-tablet,bus=input.0",
+            "-netdev", "user,hostname=guest,id=nic", "-device", "virtio-net,netdev=nic",
+            "-device", "virtio-blk-pci,drive=SystemDisk",
+            "-drive", f"id=SystemDisk,if=none,format=qcow2,file={img}",
+        ],
+    }
+
+
+def machine(argv_runner, argv, sock) -> tuple:
+    proc = argv_runner(argv + ["-qmp", f"unix:{sock},server=on,wait=off"])
+    mon = Monitor(sock)
+    try:
+        pci = mon("query-pci")
+        tree = {}
+        for root in ("/machine/peripheral", "/machine/peripheral-anon"):
+            tree[root] = sorted((p["name"], p["type"]) for p in mon("qom-list", path=root)
+                                if p["type"].startswith("child<"))
+    finally:
+        mon.quit()
+    rc, _, err = wait_exit(proc)
+    assert rc == 0, err
+    return pci, tree
+
+
+@pytest.mark.parametrize("style", ["libvirt", "virt-install", "quickemu"])
+def test_corpus_builds_the_machine_qemu_builds(style, env, iq, tmp_path, sockdir, qcow2):
+    argv = corpus(sockdir, qcow2)[style]
+    plan = iq("--qemu-compat", "--dry-run", "--json", "--", *argv)
+    assert plan.returncode == 0, plan.stderr
+    json.loads(plan.stdout)
+    d = drop_in_dir(tmp_path)
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+
+    def through_drop_in(a):
+        return subprocess.Popen([str(d / "qemu-system-x86_64"), *a], env=e, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def qemu_itself(a):
+        return subprocess.Popen([QEMU, *a], text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    ours = machine(through_drop_in, argv, sockdir / "a.sock")
+    theirs = machine(qemu_itself, argv, sockdir / "b.sock")
+    assert ours[1] == theirs[1]
+    assert ours[0] == theirs[0]
+    # the comparison has substance: every device of the command line is there
+    named = {n for n, _ in ours[1]["/machine/peripheral"]}
+    expected = {"libvirt": {"pci.1", "pci.2", "virtio-disk0", "net0", "serial0"},
+                "virt-install": {"disk0"}, "quickemu": {"input"}}[style]
+    assert expected <= named
+    assert len(ours[0][0]["devices"]) >= 4
