@@ -141,3 +141,14 @@ def test_compat_mode_still_refuses_an_id_never_defined(iq):
     r = iq("--qemu-compat", "--dry-run", "--", "-accel", "tcg", "-device",
            "virtio-net-pci,netdev=nowhere")
     assert r.returncode == 1 and "netdev 'nowhere' is used before it is defined" in r.stderr
+
+
+def test_shebang_with_inorder_options_through_env_S(env, tmp_path, launches):
+    vm = tmp_path / "plan.qcmd"
+    vm.write_text("#!/usr/bin/env -S inorder-qemu --dry-run\n-accel tcg\n-m 128M\n")
+    vm.chmod(0o755)
+    e = dict(env["env"], PATH=f"{BIN}:{os.environ['PATH']}")
+    r = subprocess.run([str(vm), "-S"], env=e, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "# the VM is left in phase machine-ready" in r.stdout       # the extra -S
+    assert launches.vms() == []
