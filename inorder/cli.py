@@ -96,14 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     from .timing import mark
     mark("main")
     argv = sys.argv[1:] if argv is None else argv
-    if os.path.basename(sys.argv[0]).startswith("qemu-system-"):
-        return _drop_in(argv)
-    ours, qemu_argv, extra = _split(argv)
-    parser = _parser()
-    try:
-        args = parser.parse_args(ours)
-    except SystemExit as e:
-        return int(e.code or 0)
+    name = os.path.basename(sys.argv[0])
+    if name.startswith("qemu-system-"):
+        # a drop-in: the whole argv is QEMU's
+        args, qemu_argv, extra = _DropIn(name), argv, []
+    else:
+        ours, qemu_argv, extra = _split(argv)
+        try:
+            args = _parser().parse_args(ours)
+        except SystemExit as e:
+            return int(e.code or 0)
     try:
         return _run(args, qemu_argv, extra)
     except InorderError as e:
@@ -120,29 +122,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _DropIn:
-    """The options of a drop-in run: the whole argv is QEMU's."""
+    """The options of a drop-in run (called as qemu-system-*)."""
+
     script = None
-    qemu = None
     compat = True
     dry_run = json = check = verbose = debug = False
 
+    def __init__(self, name: str):
+        self.name = name
 
-def _drop_in(argv: list[str]) -> int:
-    """Called as qemu-system-*: the whole argv is QEMU syntax, run in order."""
-    try:
-        binary = real_qemu(os.path.basename(sys.argv[0]))
-    except InorderError as e:
-        print(e.render(), file=sys.stderr)
-        return e.exit_status
-    args = _DropIn()
-    args.qemu = binary
-    try:
-        return _run(args, argv, [])
-    except InorderError as e:
-        print(e.render(), file=sys.stderr)
-        return e.exit_status
-    except KeyboardInterrupt:
-        return 130
+    @property
+    def qemu(self) -> str:
+        return real_qemu(self.name)
 
 
 def real_qemu(name: str) -> str:
