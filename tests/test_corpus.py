@@ -20,8 +20,8 @@ def corpus(d, img) -> dict[str, list[str]]:
         "libvirt": [
             "-name", "guest=vm1,debug-threads=on", "-S", "-no-user-config", "-nodefaults",
             "-machine", "q35,usb=off,dump-guest-core=off", "-accel", "tcg", "-display", "none",
-            "-m", "256M", "-overcommit", "mem-lock=off", "-smp", "2,sockets=2,cores=1,threads=1",
-            "-numa", "node,nodeid=0,cpus=0,memdev=ram-node0",
+            "-m", "256M", "-overcommit", "mem-lock=off", "-smp", "3,sockets=3,cores=1,threads=1",
+            "-numa", "node,nodeid=0,cpus=0,cpus=2,memdev=ram-node0",
             "-object", '{"qom-type":"memory-backend-ram","id":"ram-node0","size":134217728}',
             "-numa", "node,nodeid=1,cpus=1,memdev=ram-node1",
             "-object", '{"qom-type":"memory-backend-ram","id":"ram-node1","size":134217728}',
@@ -37,6 +37,7 @@ def corpus(d, img) -> dict[str, list[str]]:
             "-chardev", f"file,id=charserial0,path={d}/serial.log",
             "-device", '{"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0}',
             "-msg", "timestamp=on",
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
         ],
         "virt-install": [
             "-S", "-nodefaults", "-accel", "tcg", "-display", "none",
@@ -125,6 +126,8 @@ def machine(argv_runner, argv, sock) -> tuple:
     proc = argv_runner(argv + ["-qmp", f"unix:{sock},server=on,wait=off"])
     mon = Monitor(sock)
     try:
+        if "-numa" in argv:                 # the repeated cpus= key: a list, as QEMU reads it
+            assert "node 0 cpus: 0 2" in mon.hmp("info numa")
         pci = mon("query-pci")
         tree = {}
         for root in ("/machine/peripheral", "/machine/peripheral-anon"):
