@@ -129,13 +129,18 @@ def run_to_running(cmd: list[str], sock: str, env=None) -> tuple[float, dict]:
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = until_running(sock, start)
+    return elapsed, _marks(proc, start)
+
+
+def _marks(proc, start: float) -> dict:
+    """inorder-qemu's INORDER_TIMINGS marks, once it has exited."""
     _, err = proc.communicate(timeout=60)
     marks = {}
     for line in err.decode(errors="replace").splitlines():
         if line.startswith("inorder-timings "):
             marks = json.loads(line.split(" ", 1)[1])
     marks["start"] = start
-    return elapsed, marks
+    return marks
 
 
 def time_to_running(name: str, lines_of, runs: int, tmp: Path, env) -> dict:
@@ -194,13 +199,7 @@ def run_to_running_stopped(cmd, sock, env):
     _reply(msgs)
     _reply(msgs)
     s.close()
-    _, err = proc.communicate(timeout=60)
-    marks = {}
-    for line in err.decode(errors="replace").splitlines():
-        if line.startswith("inorder-timings "):
-            marks = json.loads(line.split(" ", 1)[1])
-    marks["start"] = start
-    return time.time() - start, marks
+    return time.time() - start, _marks(proc, start)
 
 
 def _connect(sock: str) -> socket.socket:
