@@ -94,18 +94,6 @@ def _value(text: str, i: int) -> tuple[str, int]:
     return "".join(chars), i
 
 
-def parse(text: str, implied: str | None, loc_of, *, keyval: bool = False) -> list[Pair]:
-    """Split, raising a located ScriptError for the first malformed pair.
-    `loc_of(offset, length)` turns an offset into a Location."""
-    pairs = []
-    for pair, problem in split(text, implied, keyval=keyval):
-        if problem:
-            raise ScriptError(f"malformed option argument: {problem}",
-                              loc_of(pair.offset, max(len(pair.key), 1)))
-        pairs.append(pair)
-    return pairs
-
-
 def nest(pairs: list[Pair], *, dotted: bool) -> dict:
     """Build the argument object: dotted keys nest (keyval), numeric members
     become arrays, and repeated keys become Many."""

@@ -121,6 +121,7 @@ class Planner:
         self.compat = compat
         self.warnings: list[tuple[Location, str]] = []
         self.deferred: list[Step] = []      # compat: steps moved to the end of preconfig
+        self._splits: dict[int, list] = {}
         self.phase = Phase.STARTUP
         self.advanced_by: dict[Phase, Command] = {}
         self.end = Phase.RUNNING
@@ -208,7 +209,7 @@ class Planner:
             if isinstance(cmd.arg, dict):
                 value = cmd.arg.get(member)
             elif isinstance(cmd.arg, str):
-                pair = optstr.get([p for p, _ in optstr.split(cmd.arg, spec.implied)], member)
+                pair = optstr.get([p for p, _ in self._split(cmd, spec)], member)
                 value = pair.value if pair else None
             else:
                 value = None
@@ -260,14 +261,27 @@ class Planner:
         pairs, args = self._arguments(cmd, spec)
         getattr(self, "_role_" + spec.role)(cmd, spec, pairs, args)
 
+    def _split(self, cmd: Command, spec: OptionSpec) -> list:
+        """The key=value pairs of an option argument, split once per command
+        (the index of definitions and the walk both need them)."""
+        found = self._splits.get(id(cmd))
+        if found is None:
+            found = self._splits[id(cmd)] = optstr.split(
+                cmd.arg, spec.implied, keyval=spec.syntax == "keyval")
+        return found
+
     def _arguments(self, cmd: Command, spec: OptionSpec):
         if cmd.json:
             return None, cmd.arg
         if spec.syntax is None or cmd.arg is None:
             return None, None
-        keyval = spec.syntax == "keyval"
-        pairs = optstr.parse(cmd.arg, spec.implied, cmd.arg_at, keyval=keyval)
-        return pairs, optstr.nest(pairs, dotted=keyval)
+        pairs = []
+        for pair, problem in self._split(cmd, spec):
+            if problem:
+                raise ScriptError(f"malformed option argument: {problem}",
+                                  cmd.arg_at(pair.offset, max(len(pair.key), 1)))
+            pairs.append(pair)
+        return pairs, optstr.nest(pairs, dotted=spec.syntax == "keyval")
 
     def _argv_step(self, cmd: Command, why: str, pairs=None) -> Step:
         words = [f"-{cmd.name}"]
