@@ -15,7 +15,6 @@ also supervises QEMU (interact() would block it).
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import signal
@@ -31,8 +30,9 @@ class Terminal:
         self._kept = bytearray()
         self._released = False
         self._saved = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._eof = asyncio.Event()
+        # asyncio is imported once QEMU runs (feed.py): not here, at the spawn
+        self._loop = None
+        self._eof = None
         if self.tty:
             master, slave = os.openpty()
             _copy_winsize(0, slave)
@@ -55,7 +55,9 @@ class Terminal:
         os.close(self.child_stdin)
         if self.child_stdout != self.child_stdin:
             os.close(self.child_stdout)
+        import asyncio
         self._loop = asyncio.get_running_loop()
+        self._eof = asyncio.Event()
         self._loop.add_reader(self._read_fd, self._from_qemu)
         if self.tty:
             # Keys typed during the feed wait in the terminal for QEMU, without
@@ -114,6 +116,7 @@ class Terminal:
 
     async def drain(self, timeout: float = 2.0) -> None:
         """After QEMU exited: show the rest of its output."""
+        import asyncio
         try:
             await asyncio.wait_for(self._eof.wait(), timeout)
         except asyncio.TimeoutError:
