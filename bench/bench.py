@@ -324,7 +324,7 @@ def main() -> int:
     env = dict(os.environ, INORDER_TIMINGS="1", INORDER_QEMU=QEMU)
     with tempfile.TemporaryDirectory(prefix="iqb-", dir="/tmp") as d:
         tmp = Path(d)
-        env["XDG_CACHE_HOME"] = str(tmp / "cache")
+        env["INORDER_CACHE"] = str(tmp / "cache")
         subprocess.run([*INORDER, "--check", "/dev/null"], env=env, check=True)   # probe once
         out = ["| measure | inorder-qemu | bare QEMU / raw client | ratio |", "|---|---|---|---|"]
         for name, lines_of in (("small", small),

@@ -9,7 +9,6 @@ plan or a step fails; 2 for a usage error.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -39,7 +38,8 @@ QEMU refuses a step; 2 for a usage error.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse               # not for the drop-in: it takes no options
     p = argparse.ArgumentParser(
         prog="inorder-qemu",
         usage="inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
@@ -214,6 +214,10 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
         from . import show
         print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))
         return 0
+    if isinstance(args, _DropIn) and plan.direct:
+        # the exec process model: the caller's pid becomes QEMU's (launch.py)
+        from .launch import exec_qemu
+        exec_qemu(profile.binary, plan.direct_argv)
     import logging
     # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
     logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())

@@ -10,9 +10,9 @@ inherited file descriptors are not kept, since those differ between runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
+import zlib
 
 from .profile import cache_dir
 
@@ -20,23 +20,28 @@ _CODE = os.path.dirname(os.path.abspath(__file__))
 
 
 def key(mode: str, words: list[str], profile) -> str:
-    h = hashlib.sha256()
-    for entry in sorted(os.scandir(_CODE), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            h.update(f"{entry.name}:{entry.stat().st_mtime_ns}\n".encode())
-    h.update(repr((mode, words, profile.binary, profile.key)).encode())
-    return h.hexdigest()[:32]
+    """Everything a kept plan depends on, as text (stored with the plan and
+    compared in full: the file name is only a checksum of it)."""
+    code = [f"{e.name}:{e.stat().st_mtime_ns}" for e in sorted(os.scandir(_CODE), key=lambda e: e.name)
+            if e.name.endswith(".py")]
+    return repr((code, mode, words, profile.binary, profile.key))
 
 
 def _path(k: str) -> str:
-    return os.path.join(cache_dir(), "plans", k + ".pickle")
+    # crc32 and adler32 are in zlib, which costs nothing to import (hashlib
+    # loads OpenSSL: about 2 ms of every start)
+    data = k.encode()
+    return os.path.join(cache_dir(), "plans", f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.pickle")
 
 
 def load(k: str):
     try:
         with open(_path(k), "rb") as f:
-            deps, plan = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            stored, deps, plan = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            ValueError, TypeError):
+        return None
+    if stored != k:
         return None
     for path, digest in deps:
         if _digest(path) != digest:
@@ -47,6 +52,7 @@ def load(k: str):
 def _digest(path: str) -> str | None:
     # the content, not the mtime: a file rewritten within the same clock tick
     # (ext4 stamps coarsely) must not be mistaken for the old one
+    import hashlib
     try:
         with open(path, "rb") as f:
             return hashlib.sha1(f.read()).hexdigest()
@@ -63,7 +69,7 @@ def store(k: str, plan, files: list[str]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}"
         with open(tmp, "wb") as f:
-            pickle.dump((deps, plan), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((k, deps, plan), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass                      # a cache that cannot be written is no error

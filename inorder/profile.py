@@ -47,14 +47,29 @@ class Profile:
         return self._schema
 
 
+ENV_CACHE = "INORDER_CACHE"
+SYSTEM_CACHE = "/var/cache/inorder-qemu"
+
+
 def cache_dir() -> str:
+    """$INORDER_CACHE; for root /var/cache/inorder-qemu; else the XDG cache.
+    Root's cache is the system one because libvirt runs each domain's
+    emulator with HOME and XDG_CACHE_HOME in a directory of that domain,
+    removed with it: a profile cached there would be probed at every start."""
+    if os.environ.get(ENV_CACHE):
+        return os.environ[ENV_CACHE]
+    if os.geteuid() == 0:
+        return SYSTEM_CACHE
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "inorder-qemu")
 
 
 def resolve(binary: str) -> str:
-    import shutil
-    path = shutil.which(binary) if os.sep not in binary else binary
+    if os.sep in binary:
+        path = binary
+    else:
+        import shutil
+        path = shutil.which(binary)
     if not path or not os.access(path, os.X_OK):
         raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or $INORDER_QEMU)")
     return os.path.abspath(path)
@@ -65,8 +80,9 @@ def load(binary: str) -> Profile:
     st = os.stat(path)
     key = {"format": FORMAT, "path": os.path.realpath(path), "size": st.st_size,
            "mtime_ns": st.st_mtime_ns}
-    import hashlib
-    stem = os.path.join(cache_dir(), hashlib.sha256(key["path"].encode()).hexdigest()[:20])
+    import zlib                    # not hashlib: see plancache._path
+    stem = os.path.join(cache_dir(), "%s-%08x" % (os.path.basename(key["path"]),
+                                                  zlib.crc32(key["path"].encode())))
     try:
         with open(stem + ".json", encoding="utf-8") as f:
             data = json.load(f)

@@ -37,7 +37,7 @@ def env(tmp_path_factory):
         f"exec {QEMU} \"$@\"\n")
     wrapper.chmod(0o755)
     e = dict(os.environ)
-    e["XDG_CACHE_HOME"] = str(root / "cache")
+    e["INORDER_CACHE"] = str(root / "cache")
     e["INORDER_QEMU"] = str(wrapper)
     e.pop("PYTHONWARNINGS", None)
     return {"env": e, "log": log, "wrapper": str(wrapper)}

@@ -141,7 +141,7 @@ def test_profile_is_probed_once_and_cached_per_binary(env, iq, tmp_path, launche
 
 def test_profile_knows_what_preconfig_allows(env, tmp_path):
     import glob
-    cache = os.path.join(env["env"]["XDG_CACHE_HOME"], "inorder-qemu")
+    cache = env["env"]["INORDER_CACHE"]
     data = [json.load(open(p)) for p in glob.glob(os.path.join(cache, "*.json"))
             if not p.endswith(".schema.json")]
     assert data
