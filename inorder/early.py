@@ -16,6 +16,9 @@ import stat
 
 # inherited fd -> our hold connection to it
 HOLDS: dict = {}
+# every fd above 2 that inorder-qemu was started with and that survives exec:
+# QEMU gets them all, as it would have had (-add-fd fd=N, fd=N, a pidfile lock)
+INHERITED: list[int] = []
 # inherited fds that had clients waiting before our hold connected
 BEATEN: set[int] = set()
 
@@ -30,6 +33,9 @@ def hold_inherited_listeners() -> None:
         if fd < 3 or fd in HOLDS:
             continue
         try:
+            if not os.get_inheritable(fd):        # the directory listing itself, say
+                continue
+            INHERITED.append(fd)
             if not stat.S_ISSOCK(os.fstat(fd).st_mode):
                 continue
             import socket                    # only when a socket was inherited
@@ -97,3 +103,28 @@ def _unix_queue(ino: int) -> int | None:
 def release_all() -> None:
     while HOLDS:
         HOLDS.popitem()[1].close()
+
+
+def unhold() -> None:
+    """QEMU is about to get the inherited sockets as they were: take our hold
+    connections back out of their queues.  Ours is taken back only when it is
+    the one connection queued (so the first in line is ours); behind a client
+    it stays, closed, and QEMU drops it when that client is done."""
+    if not HOLDS:
+        return
+    import select
+    import socket
+    while HOLDS:
+        fd, hold = HOLDS.popitem()
+        try:
+            if fd not in BEATEN:
+                listener = socket.socket(fileno=os.dup(fd))
+                try:
+                    if queue_length(listener) == 1 and select.select([listener], [], [], 0)[0]:
+                        listener.accept()[0].close()
+                finally:
+                    listener.close()
+        except OSError:
+            pass
+        finally:
+            hold.close()

@@ -159,7 +159,8 @@ class Feeder:
             if preexec is not None:
                 preexec()
         try:
-            self.qemu.spawn(stdin=stdin, stdout=stdout, pass_fds=fds,
+            # QEMU gets every fd inorder-qemu was given, as it would have
+            self.qemu.spawn(stdin=stdin, stdout=stdout, pass_fds=set(fds + early.INHERITED),
                             preexec_fn=in_child, new_session=self.plan.daemonize)
         finally:
             for monitor in self.plan.monitors:

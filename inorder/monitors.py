@@ -197,7 +197,9 @@ class Monitors:
     def __init__(self):
         self.user: list[UserMonitor] = []
         self.warnings: list[tuple[Location, str]] = []
-        self.stdio: Location | None = None      # an option that uses QEMU's stdio
+        self._stdio: Location | None = None     # an option that uses QEMU's stdio
+        self._nographic: Location | None = None
+        self._nodefaults = False
         self._socket_chardevs: dict[str, tuple[object, dict]] = {}
         self._stdio_chardevs: set[str] = set()
 
@@ -212,19 +214,30 @@ class Monitors:
         if backend == "socket":
             self._socket_chardevs[args["id"]] = (step, optstr.plain(args))
 
+    @property
+    def stdio(self) -> Location | None:
+        """The first option that puts a console or monitor on QEMU's stdio.
+        -nographic does only through the default serial port and monitor,
+        which -nodefaults removes (libvirt's probe gives both, with -daemonize)."""
+        if self._stdio is not None:
+            return self._stdio
+        return None if self._nodefaults else self._nographic
+
     def option(self, step) -> None:
         """Options whose argument is a chardev spec (-serial mon:stdio)."""
         cmd = step.command
         if cmd.name == "nographic":
-            self._uses_stdio(cmd.loc)
+            self._nographic = self._nographic or cmd.loc
+        elif cmd.name == "nodefaults":
+            self._nodefaults = True
         elif cmd.name in CHARDEV_SPEC_OPTIONS and isinstance(cmd.arg, str):
             spec = cmd.arg.removeprefix("mon:")
             if spec == "stdio" or spec.startswith("stdio,"):
                 self._uses_stdio(cmd.loc)
 
     def _uses_stdio(self, loc: Location) -> None:
-        if self.stdio is None:
-            self.stdio = loc
+        if self._stdio is None:
+            self._stdio = loc
 
     def monitor(self, step, args: dict | None) -> None:
         cmd = step.command

@@ -101,6 +101,20 @@ OPTIONS: dict[str, OptionSpec] = {
     "pidfile": OptionSpec("daemonize"),
 }
 
+# QEMU's own creation order for what a plan may create before board init
+# (vl.c: qemu_create_early_backends makes early objects, then chardevs, then
+# block devices; qemu_create_late_backends makes netdevs, then late objects;
+# -numa comes after).  When every reference among these points down this
+# order, QEMU's argv means what the script means, and QEMU can be given the
+# whole plan at once (plan.Plan.direct).
+NATIVE_ORDER = {"early-object": 0, "chardev": 1, "blockdev": 2, "drive": 2, "netdev": 3,
+                "late-object": 4, "numa": 5}
+# object types QEMU creates late (vl.c object_create_early: they name a
+# chardev, netdev or block node, or allocate guest memory): exact names, or
+# prefixes ending in '-'
+LATE_OBJECTS = ("rng-egd", "qtest", "cryptodev-vhost-user", "vhost-user-blk-server",
+                "filter-", "colo-compare", "memory-backend-")
+
 # Options whose argument is a legacy chardev spec ("stdio", "mon:stdio", ...).
 CHARDEV_SPEC_OPTIONS = {"serial", "parallel", "monitor", "qmp", "qmp-pretty",
                         "debugcon", "virtioconsole"}

@@ -20,7 +20,8 @@ from . import optstr
 from .command import Command
 from .errors import ScriptError
 from .options import (ARGV, BOARD, COMMAND_DEFINES, COMMAND_DELETES, COMMAND_PHASES,
-                      COMMAND_USES, DEVICE, OPTIONS, RESERVED_COMMANDS, OptionSpec, Use)
+                      COMMAND_USES, DEVICE, LATE_OBJECTS, NATIVE_ORDER, OPTIONS,
+                      RESERVED_COMMANDS, OptionSpec, Use)
 from .phase import ADVANCE, Phase
 from .source import Location, Note
 
@@ -73,7 +74,7 @@ class Step:
 class Plan:
     def __init__(self, steps: list[Step], preconfig: bool, final: Phase, monitors: list,
                  warnings: list, *, stdio: bool = False, daemonize: bool = False,
-                 pidfile: str | None = None):
+                 pidfile: str | None = None, direct_argv: list[str] | None = None):
         self.steps = steps
         self.preconfig = preconfig        # launch with --preconfig
         self.final = final                # where the VM is left (the last phase, if it quits)
@@ -82,6 +83,14 @@ class Plan:
         self.stdio = stdio                # QEMU's stdio is a console or monitor: relay it
         self.daemonize = daemonize
         self.pidfile = pidfile
+        # QEMU's argv for the whole script, when QEMU given it at once builds
+        # the same VM as the feed would: nothing is left to feed (see
+        # Planner._direct); else None
+        self.direct_argv = direct_argv
+
+    @property
+    def direct(self) -> bool:
+        return self.direct_argv is not None
 
     @property
     def quits(self) -> bool:
@@ -104,7 +113,7 @@ class Plan:
 
     def to_json(self) -> dict:
         return {"preconfig": self.preconfig, "final-phase": str(self.final),
-                "argv": self.argv(),
+                "argv": self.argv(), "direct-argv": self.direct_argv,
                 "steps": [s.to_json() for s in self.steps]}
 
 
@@ -135,6 +144,10 @@ class Planner:
         self.board_uses: list[tuple[str, str, Location, Command | None]] = []
         self.daemonize = False
         self.pidfile: str | None = None
+        # QEMU's native creation rank of each defining step, and every
+        # (rank of the user, defining step) reference: see _direct
+        self._ranks: dict[int, int] = {}
+        self._refs: list[tuple[int | None, Step]] = []
         from .monitors import Monitors
         self.monitors = Monitors()
 
@@ -177,10 +190,32 @@ class Planner:
             steps = [s for s in steps if not (s.synthetic and s.execute == "x-exit-preconfig")]
         _one_device_syntax([s for s in steps if s.channel == "argv" and s.command.name == "device"
                             and s.command.is_option])
+        direct = _words(commands, steps) if self._direct(steps) else None
         return Plan(steps, preconfig, final, self.monitors.user,
                     self.warnings + self.monitors.warnings,
                     stdio=self.monitors.stdio is not None, daemonize=self.daemonize,
-                    pidfile=self.pidfile)
+                    pidfile=self.pidfile, direct_argv=direct)
+
+    def _direct(self, steps: list[Step]) -> bool:
+        """Whether QEMU, given every option of the script on its argv at once,
+        builds the VM the feed would build.  It does when every QMP step
+        creates a backend before board init (the advances aside: QEMU makes
+        those itself), and every reference among backends points down QEMU's
+        own creation order (NATIVE_ORDER): QEMU then creates each backend
+        after everything it names, as the script does, and realizes the cold
+        devices in argv order after all of them."""
+        for s in steps:
+            if s.channel != "qmp" or s.synthetic and s.execute in ("x-exit-preconfig", "cont"):
+                continue
+            cmd = s.command
+            if not (cmd.is_option and s.phase == Phase.PRECONFIG
+                    and OPTIONS.get(cmd.name, ARGV).role in ("backend", "numa")):
+                return False
+        for user_rank, definition in self._refs:
+            rank = self._ranks.get(id(definition))
+            if user_rank is not None and rank is not None and rank > user_rank:
+                return False
+        return True
 
     def _default_monitor(self, commands: list[Command]) -> None:
         """QEMU creates a default monitor only when no monitor option is given;
@@ -435,6 +470,9 @@ class Planner:
         value = args.get(key)
         if not isinstance(value, str):
             return
+        rank = _native_rank(cmd, args)
+        if rank is not None:
+            self._ranks[id(step)] = rank
         loc = self._key_loc(cmd, pairs, key)
         if not _ID.match(value):
             raise ScriptError(f"invalid {ns} id '{value}': an id starts with a letter and has "
@@ -478,6 +516,7 @@ class Planner:
                 if later is not None:
                     err.note(later.loc, f"'{value}' is defined here; {_fix(later, cmd)}")
                 raise err
+            self._refs.append((_native_rank(cmd, args), found[1]))
             if creation:
                 self._hoist(found[1], cmd)
         return forward
@@ -505,6 +544,36 @@ class Planner:
         step.phase = Phase.STARTUP
         step.why = f"needed when QEMU creates {user.loc}"
         step.argv = [f"-{cmd.name}", json.dumps(cmd.arg) if cmd.json else cmd.arg]
+
+
+def _native_rank(cmd: Command, args) -> int | None:
+    """Where QEMU creates this option's result among the backends (None: not
+    a backend, or not an option)."""
+    if not cmd.is_option:
+        return None
+    if cmd.name == "object":
+        kind = args.get("qom-type") if isinstance(args, dict) else None
+        late = isinstance(kind, str) and any(
+            kind.startswith(t) if t.endswith("-") else kind == t for t in LATE_OBJECTS)
+        return NATIVE_ORDER["late-object" if late else "early-object"]
+    return NATIVE_ORDER.get(cmd.name)
+
+
+def _words(commands: list[Command], steps: list[Step]) -> list[str]:
+    """The script's options as QEMU's argv, in script order; an option with
+    an argv step as that step has it (devices all in one syntax)."""
+    on_argv = {id(s.command): s.argv for s in steps if s.channel == "argv" and not s.synthetic}
+    out: list[str] = []
+    for cmd in commands:
+        if not cmd.is_option:
+            continue
+        words = on_argv.get(id(cmd))
+        if words is None:
+            words = [f"-{cmd.name}"]
+            if cmd.arg is not None:
+                words.append(json.dumps(cmd.arg) if cmd.json else cmd.arg)
+        out.extend(words)
+    return out
 
 
 def _fix(definer: Command, user: Command) -> str:

@@ -37,6 +37,9 @@ def text(plan: Plan, binary: str) -> str:
     for monitor in plan.monitors:
         out.append(f"# monitor {monitor.label}: held until the feed is done")
     out.append(f"# the VM is left in phase {plan.final}")
+    if plan.direct:
+        out.append("# nothing here needs the feed: QEMU given the whole argv at once builds this "
+                   "VM,\n# so the drop-in (qemu-system-*) execs QEMU with it in its own pid")
     return "\n".join(out)
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import QEMU, Monitor, script, wait_exit
+from conftest import QEMU, Monitor, qemu_pids, script, wait_exit
 
 BIN = Path(sys.executable).parent
 
@@ -33,24 +33,29 @@ def test_drop_in_passes_queries_straight_to_qemu(env, tmp_path):
         assert ours.stdout
 
 
-def test_drop_in_runs_a_vm_in_order(env, tmp_path, sockdir, name, launches):
+def test_drop_in_becomes_qemu_when_nothing_needs_a_feed(env, tmp_path, sockdir, name, launches):
+    # Every option here means the same on QEMU's argv as in order: the
+    # drop-in checks the argv, then execs QEMU with exactly that argv, in its
+    # own pid (the exec process model a caller such as libvirt needs).
     d = drop_in_dir(tmp_path)
     sock = sockdir / "m.sock"
     e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
-    proc = subprocess.Popen([str(d / "qemu-system-x86_64"), "-accel", "tcg", "-display", "none",
-                             "-nodefaults", "-name", f"guest={name}", "-m", "128M",
-                             "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
-                             "-qmp", f"unix:{sock},server=on,wait=off"],
+    argv = ["-accel", "tcg", "-display", "none", "-nodefaults", "-name", f"guest={name}",
+            "-m", "128M", "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
+            "-object", '{"qom-type":"iothread","id":"io0"}',
+            "-qmp", f"unix:{sock},server=on,wait=off"]
+    proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv],
                             env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     mon = Monitor(sock)
     try:
         assert mon("query-status")["status"] == "running"
         assert mon("qom-get", path="/machine/peripheral/nic0", property="hotplugged") is False
+        assert os.path.realpath(f"/proc/{proc.pid}/exe") == os.path.realpath(QEMU)
+        assert [p for p in qemu_pids(name)] == [proc.pid]
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0
-    [launched] = launches.vms()              # the real QEMU, through $INORDER_QEMU
-    assert "--preconfig" in launched and f"guest={name}" in launched
+    assert launches.vms() == [argv]          # the real QEMU, through $INORDER_QEMU
 
 
 def test_drop_in_errors_name_the_argv_index(env, tmp_path, launches):

@@ -1,0 +1,31 @@
+"""The exec process model: inorder-qemu becomes QEMU.
+
+When the plan leaves nothing to feed (plan.Plan.direct), the drop-in execs
+QEMU in its own process with the whole argv.  The pid the caller started is
+then QEMU's: libvirt, systemd and `$!` track, signal and reap QEMU itself;
+every fd the caller passed (a monitor socket, `-add-fd` sets, a pidfile lock)
+reaches QEMU unchanged; no inorder-qemu process remains.  QEMU's monitors see
+the VM only when QEMU has built it from the complete argv, before its main
+loop runs, as with QEMU alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import early
+from .errors import InorderError
+from .timing import mark, report
+
+
+def exec_qemu(binary: str, argv: list[str]) -> None:
+    early.unhold()
+    mark("exec")
+    report()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execv(binary, [binary, *argv])
+    except OSError as e:
+        raise InorderError(f"cannot run {binary}: {e.strerror}") from None
