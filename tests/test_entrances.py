@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import QEMU, Monitor, qemu_pids, script, wait_exit
 
 BIN = Path(sys.executable).parent
@@ -157,3 +159,42 @@ def test_shebang_with_inorder_options_through_env_S(env, tmp_path, launches):
     assert r.returncode == 0, r.stderr
     assert "# the VM is left in phase machine-ready" in r.stdout       # the extra -S
     assert launches.vms() == []
+
+
+@pytest.mark.parametrize("entrance", ["drop-in", "feed"])
+def test_fds_the_caller_passes_reach_qemu(entrance, env, tmp_path, sockdir, name, launches):
+    # libvirt's way with files: an fd set (-add-fd) opened as /dev/fdset/N.
+    # The drop-in execs QEMU (fds inherited as they are); the feed passes
+    # every fd inorder-qemu was given on to QEMU.
+    sock = sockdir / "m.sock"
+    log = tmp_path / "debugcon.log"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    argv = ["-accel", "tcg", "-display", "none", "-nodefaults", "-name", f"guest={name}",
+            "-add-fd", f"set=3,fd={fd},opaque=debug-log",
+            "-chardev", "file,id=dbg,path=/dev/fdset/3,append=on",
+            "-device", "isa-debugcon,iobase=0x402,chardev=dbg",      # SeaBIOS writes here
+            "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+            "-qmp", f"unix:{sock},server=on,wait=off"]
+    if entrance == "drop-in":
+        d = drop_in_dir(tmp_path)
+        command = [str(d / "qemu-system-x86_64"), *argv]
+    else:
+        command = [sys.executable, "-m", "inorder", "--", *argv]
+    proc = subprocess.Popen(command, env=dict(env["env"], PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}"),
+                            pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    os.close(fd)
+    mon = Monitor(sock)
+    try:
+        [fdset] = mon("query-fdsets")
+        assert fdset["fdset-id"] == 3 and fdset["fds"][0]["opaque"] == "debug-log"
+        assert mon("query-status")["status"] == "running"
+        import time
+        deadline = time.monotonic() + 20
+        while b"SeaBIOS" not in log.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"SeaBIOS" in log.read_bytes()
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
+    [launched] = launches.vms()
+    assert ("--preconfig" in launched) == (entrance == "feed")
