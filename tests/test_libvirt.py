@@ -106,11 +106,13 @@ def test_capability_probe_answers_as_qemu(work):
     assert lv.processes_mentioning(str(work / "fresh")) == []
 
 
+PASSTHROUGH = ["-device", "virtio-rng-pci,rng=rngfwd,id=rngdev",
+               "-object", "rng-random,id=rngfwd,filename=/dev/urandom"]
+
+
 def test_passthrough_forward_reference_runs_with_a_warning(work):
     emulator = lv.drop_in(work / "bin")
-    name, _ = run_domain(work, str(emulator), [
-        "-device", "virtio-rng-pci,rng=rngfwd,id=rngdev",
-        "-object", "rng-random,id=rngfwd,filename=/dev/urandom"])
+    name, _ = run_domain(work, str(emulator), PASSTHROUGH)
     log = log_of(name)
     assert re.search(r"argv\[\d+\]: warning: object 'rngfwd' is used before it is defined "
                      r"\(QEMU resolves it at board init\)", log), log
@@ -119,6 +121,11 @@ def test_passthrough_forward_reference_runs_with_a_warning(work):
                    '"property":"type"}}').stdout
     assert json.loads(got)["return"] == "virtio-rng-pci"
     destroy_leaves_nothing(name, work / "bin")
+    # QEMU itself creates key=value -device options before JSON ones: the
+    # passthrough device takes the slot of libvirt's first root port
+    r = lv.create(lv.xml(domain_name(), QEMU, lv.qcow2(work / "p.qcow2"), work / "p.serial",
+                         PASSTHROUGH), work, check=False)
+    assert r.returncode != 0 and "in use by virtio-rng-pci,id=rngdev" in r.stderr, r.stderr
 
 
 def test_passthrough_reference_never_defined_fails_with_a_located_error(work):
