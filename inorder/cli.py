@@ -33,6 +33,10 @@ console or monitor on stdio (-nographic, -monitor stdio) gets the terminal at
 that moment.  If inorder-qemu dies during the feed, QEMU is stopped.
 With -daemonize, inorder-qemu returns (and writes -pidfile) once released.
 
+Called as qemu-system-* (a symlink), the whole argv is QEMU's, with
+QEMU-compatible references; when nothing needs the feed, the checked argv is
+exec'd: the caller's pid is QEMU's (as libvirt's <emulator>, for example).
+
 Exit status: QEMU's own after the hand-over; 1 if the script fails to plan or
 QEMU refuses a step; 2 for a usage error.
 """
