@@ -47,7 +47,7 @@ def parse_argv(argv: list[str], options: dict[str, bool], *, name: str = "argv")
             spec = OPTIONS.get(opt)
             if spec is not None and spec.json and arg.lstrip().startswith("{"):
                 try:
-                    cmd.arg, cmd.json = json.loads(arg), True
+                    cmd.arg, cmd.json, cmd.text = json.loads(arg), True, arg
                 except json.JSONDecodeError as e:
                     raise ScriptError(f"malformed JSON: {e.msg}", cmd.arg_loc.at(e.pos)) from None
                 if not isinstance(cmd.arg, dict):

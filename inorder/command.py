@@ -13,7 +13,7 @@ class Command:
     carry their decoded arguments.
     """
 
-    __slots__ = ("kind", "name", "loc", "arg", "arg_loc", "json", "key_locs")
+    __slots__ = ("kind", "name", "loc", "arg", "arg_loc", "json", "key_locs", "text")
 
     def __init__(self, kind: str, name: str, loc: Location, arg: str | dict | None = None,
                  arg_loc: Location | None = None, json: bool = False):
@@ -25,6 +25,18 @@ class Command:
         self.json = json
         # qmp-shell style arguments: where each key was written
         self.key_locs: dict[str, Location] = {}
+        # a JSON argument as the caller wrote it (argv input): QEMU gets it
+        # unchanged, so its messages quote what the caller wrote
+        self.text: str | None = None
+
+    def words(self) -> list[str]:
+        """The option as QEMU's argv words."""
+        if self.arg is None:
+            return [f"-{self.name}"]
+        if self.json:
+            import json as _json
+            return [f"-{self.name}", self.text or _json.dumps(self.arg)]
+        return [f"-{self.name}", self.arg]
 
     @property
     def is_option(self) -> bool:

@@ -14,7 +14,6 @@ meaning of its position:
 
 from __future__ import annotations
 
-import json
 import re
 from . import optstr
 from .command import Command
@@ -319,10 +318,7 @@ class Planner:
         return pairs, optstr.nest(pairs, dotted=spec.syntax == "keyval")
 
     def _argv_step(self, cmd: Command, why: str, pairs=None) -> Step:
-        words = [f"-{cmd.name}"]
-        if cmd.arg is not None:
-            words.append(json.dumps(cmd.arg) if cmd.json else cmd.arg)
-        step = Step(cmd, "argv", Phase.STARTUP, why, argv=words, pairs=pairs)
+        step = Step(cmd, "argv", Phase.STARTUP, why, argv=cmd.words(), pairs=pairs)
         self.steps.append(step)
         return step
 
@@ -543,7 +539,7 @@ class Planner:
         step.channel = "argv"
         step.phase = Phase.STARTUP
         step.why = f"needed when QEMU creates {user.loc}"
-        step.argv = [f"-{cmd.name}", json.dumps(cmd.arg) if cmd.json else cmd.arg]
+        step.argv = cmd.words()
 
 
 def _native_rank(cmd: Command, args) -> int | None:
@@ -567,12 +563,7 @@ def _words(commands: list[Command], steps: list[Step]) -> list[str]:
     for cmd in commands:
         if not cmd.is_option:
             continue
-        words = on_argv.get(id(cmd))
-        if words is None:
-            words = [f"-{cmd.name}"]
-            if cmd.arg is not None:
-                words.append(json.dumps(cmd.arg) if cmd.json else cmd.arg)
-        out.extend(words)
+        out.extend(on_argv.get(id(cmd)) or cmd.words())
     return out
 
 
