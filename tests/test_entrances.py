@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QEMU, Monitor, qemu_pids, script, wait_exit
+from conftest import QEMU, Monitor, qemu_pids, script, wait_exit, wait_gone
 
 BIN = Path(sys.executable).parent
 
@@ -198,3 +198,27 @@ def test_fds_the_caller_passes_reach_qemu(entrance, env, tmp_path, sockdir, name
     assert wait_exit(proc)[0] == 0
     [launched] = launches.vms()
     assert ("--preconfig" in launched) == (entrance == "feed")
+
+
+def test_drop_in_answers_libvirts_capability_probe(env, tmp_path, sockdir, name, launches):
+    # libvirt's probe: -daemonize must return only once the monitor answers
+    # and the pidfile names the process to kill later, which is QEMU
+    d = drop_in_dir(tmp_path)
+    sock, pidfile = sockdir / "qmp.monitor", tmp_path / "qmp.pid"
+    argv = ["-S", "-no-user-config", "-nodefaults", "-nographic", "-name", f"guest={name}",
+            "-machine", "none,accel=tcg", "-qmp", f"unix:{sock},server=on,wait=off",
+            "-pidfile", str(pidfile), "-daemonize"]
+    r = subprocess.run([str(d / "qemu-system-x86_64"), *argv], capture_output=True, text=True,
+                       env=dict(env["env"], PATH=f"{d}:{os.environ['PATH']}"),
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0, r.stderr
+    pid = int(pidfile.read_text())
+    assert qemu_pids(name) == [pid]
+    assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(QEMU)
+    assert sock.exists()                     # there already: no waiting for it
+    mon = Monitor(sock, timeout=2)
+    assert mon("query-status")["status"] == "prelaunch"
+    assert mon("query-machines")
+    mon.quit()
+    assert wait_gone(name)
+    assert launches.vms() == [argv]
