@@ -31,7 +31,7 @@ inherited listening fd) may connect at any time, but gets its greeting only
 when the whole script has been fed: no client ever sees a half-built VM.  A
 console or monitor on stdio (-nographic, -monitor stdio) gets the terminal at
 that moment.  If inorder-qemu dies during the feed, QEMU is stopped.
-With -daemonize, inorder-qemu returns (and writes -pidfile) once released.
+With -daemonize, inorder-qemu returns once released; -pidfile appears then.
 
 Called as qemu-system-* (a symlink), the whole argv is QEMU's, with
 QEMU-compatible references; when nothing needs the feed, the checked argv is

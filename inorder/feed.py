@@ -61,11 +61,14 @@ class Feeder:
         self.watchdog = None
         self.released = False
         self._signal: int | None = None
+        self.pidfile = PidFile(plan.pidfile) if plan.pidfile else None
 
     def _argv(self) -> list[str]:
         extra = ["-S"]
         if self.plan.preconfig:
             extra.append("--preconfig")
+        if self.pidfile is not None:
+            extra += ["-pidfile", self.pidfile.temp]
         return self.plan.argv() + extra
 
     async def run(self) -> int:
@@ -103,6 +106,8 @@ class Feeder:
             self._cleanup(keep_sockets)
 
     def _cleanup(self, keep_sockets: bool = False) -> None:
+        if self.pidfile is not None:
+            self.pidfile.cleanup(keep=keep_sockets)
         if self.terminal is not None:
             self.terminal.close()
         early.release_all()
@@ -131,6 +136,9 @@ class Feeder:
         self.watchdog = Watchdog()          # first: it learns of each socket before it exists
         for hold in early.HOLDS.values():
             self.watchdog.keep(hold)
+        if self.pidfile is not None:
+            self.pidfile.check()
+            self.watchdog.remove_at_death(self.pidfile.temp)
         fds = [monitor.prepare(self.watchdog) for monitor in self.plan.monitors]
         for monitor in self.plan.monitors:
             if self.verbose:
@@ -265,6 +273,8 @@ class Feeder:
             if self.verbose:
                 _say(f"released monitor {monitor.label}")
         self.released = True
+        if self.pidfile is not None:
+            self.pidfile.place()
         if self.terminal is not None:
             self.terminal.release()
         self.qemu.relay_stderr()
@@ -272,10 +282,8 @@ class Feeder:
         report()
 
     def _detach(self) -> int:
-        """-daemonize: the VM is configured and its monitors released; leave
-        it running and signal readiness."""
-        if self.plan.pidfile:
-            _write_pidfile(self.plan.pidfile, self.qemu.pid)
+        """-daemonize: the VM is configured and its monitors released, the
+        pidfile in place: leave it running; returning signals readiness."""
         if self.verbose:
             _say(f"daemonized: QEMU pid {self.qemu.pid}")
         return 0
@@ -302,11 +310,63 @@ def _pipeline_safe(step: Step) -> bool:
     return isinstance(step.arguments, dict) and step.arguments.get(key) in values
 
 
-def _write_pidfile(path: str, pid: int) -> None:
-    tmp = f"{path}.inorder-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(f"{pid}\n")
-    os.replace(tmp, path)
+class PidFile:
+    """-pidfile FILE, written and locked by QEMU itself, in place only once
+    the VM is released.
+
+    QEMU writes its pid to a file and locks it (lockf) as soon as it starts,
+    in preconfig: too early to signal readiness.  So QEMU is given a
+    temporary name beside FILE, and the file is renamed to FILE at the
+    release; the lock is on the file, so it holds under the new name.  QEMU
+    removes its pidfile when it exits, by the name it was given: under
+    supervision inorder-qemu removes FILE then; after -daemonize FILE stays,
+    unlocked."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        folder, name = os.path.split(self.path)
+        self.temp = os.path.join(folder, f".{name}.inorder-{os.getpid()}")
+        self._placed: tuple[int, int] | None = None     # (dev, inode) once renamed
+
+    def check(self) -> None:
+        """QEMU refuses a pidfile another process holds locked: so do we,
+        before anything starts."""
+        import fcntl
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise InorderError(f"cannot open pid file {self.path}: {e.strerror}") from None
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InorderError(f"cannot lock pid file {self.path}: another process "
+                               "holds it (a VM already running?)") from None
+        finally:
+            os.close(fd)                    # also drops the probe lock
+
+    def place(self) -> None:
+        try:
+            st = os.stat(self.temp)
+            os.rename(self.temp, self.path)
+        except OSError as e:
+            _warn(f"cannot put the pid file in place at {self.path}: {e.strerror}")
+            return
+        self._placed = (st.st_dev, st.st_ino)
+
+    def cleanup(self, keep: bool) -> None:
+        """keep: -daemonize, QEMU goes on running.  Else QEMU has exited (or
+        never ran): remove what it would have removed."""
+        for path in (self.temp, self.path if not keep else None):
+            if path is None:
+                continue
+            try:
+                st = os.stat(path)
+                if path == self.temp or (st.st_dev, st.st_ino) == self._placed:
+                    os.unlink(path)
+            except OSError:
+                pass
 
 
 def _blame(step: Step, message: str):

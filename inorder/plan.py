@@ -353,8 +353,9 @@ class Planner:
         self.end = Phase.PRECONFIG
 
     def _role_daemonize(self, cmd, spec, pairs, args):
-        # Kept off QEMU's argv: QEMU would detach and write its pidfile while
-        # still in preconfig; inorder-qemu does both once the VM is released.
+        # Kept off QEMU's argv as written: QEMU would detach and show its
+        # pidfile while still in preconfig.  inorder-qemu detaches once the VM
+        # is released and puts QEMU's pidfile in place then (feed.PidFile).
         self._require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
         if cmd.name == "daemonize":
             self.daemonize = True

@@ -286,8 +286,44 @@ def test_daemonize_returns_once_configured_and_writes_the_pidfile(iq, tmp_path, 
     assert qemu_pids(name) == [pid]
     assert open(f"/proc/{pid}/cmdline").read().startswith(os.path.realpath("/usr/bin/qemu-system-x86_64")) \
         or "qemu-system-x86_64" in open(f"/proc/{pid}/cmdline").read()
+    assert pidfile_locked(pidfile)           # by QEMU, as QEMU's own -pidfile is
     check_qmp(sock)                          # configured, running; then quit
     assert wait_gone(name)
+
+
+def pidfile_locked(path) -> bool:
+    import fcntl
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def test_pidfile_appears_at_the_release_locked_and_goes_with_qemu(iq_bg, iq, tmp_path, sockdir, name):
+    sock, pidfile = sockdir / "p.sock", tmp_path / "vm.pid"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off", f"-pidfile {pidfile}", *long_feed(200))
+    proc = iq_bg(vm)
+    deadline = time.monotonic() + 30
+    while not sock.exists() and time.monotonic() < deadline:   # held: the feed runs
+        time.sleep(0.005)
+    assert sock.exists() and not pidfile.exists()
+    mon = Monitor(sock)                         # greeted at the release
+    try:
+        assert int(pidfile.read_text()) == qemu_pids(name)[0]
+        assert pidfile_locked(pidfile)
+        # a second VM with the same pidfile is refused before it starts anything
+        r = iq(script(tmp_path / "second.qcmd", "-m 128M", f"-pidfile {pidfile}"))
+        assert r.returncode == 1 and "cannot lock pid file" in r.stderr
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
+    assert not pidfile.exists()                 # QEMU's own -pidfile goes at exit too
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".vm.pid")] == []
 
 
 def test_user_socket_gets_the_users_umask(iq_bg, tmp_path, sockdir, name):
