@@ -23,7 +23,7 @@ def parse_argv(argv: list[str], options: dict[str, bool], *, name: str = "argv")
         word = argv[i]
         if not word.startswith("-") or word == "-":
             # QEMU: "a non-option argument is the first hard disk image"
-            opt, arg, has_arg = "hda", word, True
+            opt, arg = "hda", word
             source.argv_lines[i] = f"{word}"
             loc = Location(source, i, 1, len(word))
             commands.append(Command("option", opt, loc, arg=arg,

@@ -11,8 +11,6 @@ expects.
 
 from __future__ import annotations
 
-from .errors import ScriptError
-
 
 class Pair:
     __slots__ = ("key", "value", "offset", "implied")

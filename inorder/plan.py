@@ -20,7 +20,7 @@ from .command import Command
 from .errors import ScriptError
 from .options import (ARGV, BOARD, COMMAND_DEFINES, COMMAND_DELETES, COMMAND_PHASES,
                       COMMAND_USES, DEVICE, LATE_OBJECTS, NATIVE_ORDER, OPTIONS,
-                      RESERVED_COMMANDS, OptionSpec, Use)
+                      RESERVED_COMMANDS, OptionSpec)
 from .phase import ADVANCE, Phase
 from .source import Location, Note
 

@@ -19,7 +19,6 @@ import fcntl
 import os
 import signal
 import struct
-import sys
 import termios
 import tty
 

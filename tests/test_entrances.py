@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import QEMU, Monitor, qemu_pids, script, wait_exit, wait_gone
+from conftest import QEMU, Monitor, qemu_pids, wait_exit, wait_gone
 
 BIN = Path(sys.executable).parent
 
@@ -53,7 +52,7 @@ def test_drop_in_becomes_qemu_when_nothing_needs_a_feed(env, tmp_path, sockdir, 
         assert mon("query-status")["status"] == "running"
         assert mon("qom-get", path="/machine/peripheral/nic0", property="hotplugged") is False
         assert os.path.realpath(f"/proc/{proc.pid}/exe") == os.path.realpath(QEMU)
-        assert [p for p in qemu_pids(name)] == [proc.pid]
+        assert qemu_pids(name) == [proc.pid]
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0

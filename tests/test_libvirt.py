@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import domain as lv  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def libvirt(tmp_path_factory):
+def libvirt():
     lv.guest()
     lv.libvirtd("start")
     yield
@@ -28,14 +31,11 @@ def libvirt(tmp_path_factory):
 
 @pytest.fixture
 def work(libvirt):
-    # short paths: libvirt's monitor socket lives elsewhere, but keep ours in /tmp
-    import tempfile
     d = Path(tempfile.mkdtemp(prefix="iqlv-", dir="/tmp"))
     yield d
     for name in lv.virsh("list", "--name", check=False).stdout.split():
         if name.startswith("iqlv-"):
             lv.virsh("destroy", name, check=False)
-    import shutil
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -75,7 +75,7 @@ def test_domain_boots_through_inorder_qemu_as_on_qemu(work):
     # the pid libvirt started and tracks is QEMU itself, not a wrapper
     pid = lv.pid_of(name)
     assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(QEMU)
-    assert [p for p in lv.processes_mentioning(f"guest={name},")] == [pid]
+    assert lv.processes_mentioning(f"guest={name},") == [pid]
     assert lv.virsh("domstate", name).stdout.strip() == "running"
     assert booted(serial), serial.read_text(errors="replace") if serial.exists() else "no serial"
     # the guest has programmed its BARs: compare once both have booted
@@ -146,7 +146,6 @@ def test_passthrough_reference_never_defined_fails_with_a_located_error(work):
 
 def test_libvirt_start_benchmark_runs(work):
     bench = Path(__file__).parent.parent / "bench" / "libvirt_start.py"
-    import subprocess
     r = subprocess.run([sys.executable, str(bench), "--runs", "1"], capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr
