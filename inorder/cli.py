@@ -63,6 +63,9 @@ def _parser():
                    help="QEMU-compatible references: an id a cold device or -numa uses may "
                         "be defined further on, as QEMU accepts (a warning with the fix); "
                         "the default under a qemu-system-* name")
+    p.add_argument("--feed", action="store_true",
+                   help="send backends over QMP at their place even when QEMU's argv "
+                        "would build the same VM (by default such a plan puts them on argv)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="echo each step and QEMU's reply as it is fed")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -130,7 +133,7 @@ class _DropIn:
 
     script = None
     compat = True
-    dry_run = json = check = verbose = debug = False
+    dry_run = json = check = verbose = debug = feed = False
 
     def __init__(self, name: str):
         self.name = name
@@ -187,7 +190,7 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
     profile = profiles.load(binary)
     mark("profile")
     from . import plancache
-    mode = "compat" if args.compat else "in-order"
+    mode = ("compat" if args.compat else "in-order") + (" feed" if args.feed else "")
     if qemu_argv is not None:
         key = plancache.key(mode + " argv", qemu_argv, profile)
     else:
@@ -205,7 +208,7 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
         from .readconfig import expand
         commands = expand(commands, files)
         mark("parse")
-        plan = make_plan(commands, profile, compat=args.compat)
+        plan = make_plan(commands, profile, compat=args.compat, feed=args.feed)
         plancache.store(key, plan, files)
     mark("plan")
     for loc, message in plan.warnings:

@@ -177,7 +177,10 @@ class Feeder:
     async def _attach(self) -> None:
         if self.terminal is not None:
             self.terminal.started()
-        await self.qemu.attach()
+        try:
+            await self.qemu.attach()
+        except QemuDied as e:
+            raise self._refused_at_launch() or e from None
         for monitor in self.plan.monitors:
             if monitor.inherited_fd in early.BEATEN:
                 _warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
@@ -258,6 +261,20 @@ class Feeder:
             text = reply if isinstance(reply, str) else json.dumps(reply)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
+
+    def _refused_at_launch(self) -> FeedError | None:
+        """QEMU exited while creating what its argv asked for: it names the
+        option it refused ("qemu-system-x86_64: -object ...: message"); the
+        error goes to where the script wrote that option."""
+        said = self.qemu.stderr_text()
+        for step in reversed(self.plan.argv_steps):
+            if step.synthetic:
+                continue
+            at = said.rfind(" ".join(step.argv) + ": ")
+            if at >= 0:
+                message = said[at:].split(": ", 1)[1].splitlines()[0]
+                return self._error(step, f"QEMU refused '{step.argv[0]}': {message}")
+        return None
 
     def _error(self, step: Step, message: str) -> FeedError:
         err = FeedError(message, _blame(step, message), list(step.notes))
@@ -381,7 +398,7 @@ def _blame(step: Step, message: str):
     return step.command.loc
 
 
-_NAMED = re.compile(r"(?:Parameter|Property|property) '([^']+)'")
+_NAMED = re.compile(r"(?:[Pp]arameter|[Pp]roperty) '([^']+)'")
 
 
 def _say(text: str) -> None:

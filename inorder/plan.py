@@ -116,17 +116,21 @@ class Plan:
                 "steps": [s.to_json() for s in self.steps]}
 
 
-def plan(commands: list[Command], profile, *, compat: bool = False) -> Plan:
+def plan(commands: list[Command], profile, *, compat: bool = False,
+         feed: bool = False) -> Plan:
     """Plan `commands`.  compat: QEMU-compatible resolution (the drop-in,
     --qemu-compat): a reference QEMU resolves at board init may point at an
-    id defined further on, with a warning, as QEMU itself accepts it."""
-    return Planner(profile, compat).run(commands)
+    id defined further on, with a warning, as QEMU itself accepts it.
+    feed: backends go over QMP at their position even in a direct plan,
+    whose backends otherwise ride on argv (see _on_argv)."""
+    return Planner(profile, compat, feed).run(commands)
 
 
 class Planner:
-    def __init__(self, profile, compat: bool = False):
+    def __init__(self, profile, compat: bool = False, feed: bool = False):
         self.profile = profile
         self.compat = compat
+        self.feed = feed
         self.warnings: list[tuple[Location, str]] = []
         self.deferred: list[Step] = []      # compat: steps moved to the end of preconfig
         self._splits: dict[int, list] = {}
@@ -180,6 +184,9 @@ class Planner:
         last = commands[-1] if commands else None
         while self.phase < final:
             self._advance(self.phase + 1, last, why="end of script")
+        direct = self._direct(self.steps)
+        if direct and not self.feed:
+            self.steps = _on_argv(self.steps)
         preconfig = self.end == Phase.PRECONFIG or any(
             s.channel == "qmp" and s.phase == Phase.PRECONFIG and not s.synthetic
             for s in self.steps)
@@ -189,11 +196,11 @@ class Planner:
             steps = [s for s in steps if not (s.synthetic and s.execute == "x-exit-preconfig")]
         _one_device_syntax([s for s in steps if s.channel == "argv" and s.command.name == "device"
                             and s.command.is_option])
-        direct = _words(commands, steps) if self._direct(steps) else None
+        direct_argv = _words(commands, steps) if direct else None
         return Plan(steps, preconfig, final, self.monitors.user,
                     self.warnings + self.monitors.warnings,
                     stdio=self.monitors.stdio is not None, daemonize=self.daemonize,
-                    pidfile=self.pidfile, direct_argv=direct)
+                    pidfile=self.pidfile, direct_argv=direct_argv)
 
     def _direct(self, steps: list[Step]) -> bool:
         """Whether QEMU, given every option of the script on its argv at once,
@@ -554,6 +561,22 @@ def _native_rank(cmd: Command, args) -> int | None:
             kind.startswith(t) if t.endswith("-") else kind == t for t in LATE_OBJECTS)
         return NATIVE_ORDER["late-object" if late else "early-object"]
     return NATIVE_ORDER.get(cmd.name)
+
+
+def _on_argv(steps: list[Step]) -> list[Step]:
+    """A direct plan, launched: its backends ride on QEMU's argv (QEMU creates
+    them where the script does: before board init, each after what it names)
+    and QEMU builds the machine itself; only `cont` is left to send.  The same
+    VM as the feed builds, without a QMP round trip per backend."""
+    out = []
+    for s in steps:
+        if s.synthetic and s.execute == "x-exit-preconfig":
+            continue
+        if s.channel == "qmp" and not s.synthetic:
+            s.channel, s.phase, s.argv = "argv", Phase.STARTUP, s.command.words()
+            s.why = "on argv: QEMU creates it where the script has it; nothing needs the feed"
+        out.append(s)
+    return out
 
 
 def _words(commands: list[Command], steps: list[Step]) -> list[str]:

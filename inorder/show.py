@@ -38,8 +38,8 @@ def text(plan: Plan, binary: str) -> str:
         out.append(f"# monitor {monitor.label}: held until the feed is done")
     out.append(f"# the VM is left in phase {plan.final}")
     if plan.direct:
-        out.append("# nothing here needs the feed: QEMU given the whole argv at once builds this "
-                   "VM,\n# so the drop-in (qemu-system-*) execs QEMU with it in its own pid")
+        out.append("# nothing here needs the feed: QEMU builds this VM from its argv; as a "
+                   "qemu-system-*\n# drop-in, inorder-qemu execs QEMU with it, in its own pid")
     return "\n".join(out)
 
 

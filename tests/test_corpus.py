@@ -1,6 +1,6 @@
 """Command lines as management tools write them (libvirt-, virt-install- and
 quickemu-shaped; files replaced by temp images, -accel tcg): each plans, and
-fed in order (backends over QMP in preconfig) it builds the same machine as
+fed in order (--feed: backends over QMP in preconfig) it builds the same machine as
 QEMU given the same argv: the same query-pci answer and the same QOM device
 tree.  (The drop-in name execs QEMU with the argv itself when, as for all of
 these, nothing needs the feed: tests/test_entrances.py, tests/test_libvirt.py.)"""
@@ -156,7 +156,7 @@ def test_corpus_builds_the_machine_qemu_builds(style, env, iq, sockdir, qcow2):
     def through_the_feed(a):
         # ... so compare what the feed builds: QEMU in preconfig, backends
         # over QMP in order, cold devices on argv
-        return subprocess.Popen([sys.executable, "-m", "inorder", "--qemu-compat", "--", *a],
+        return subprocess.Popen([sys.executable, "-m", "inorder", "--qemu-compat", "--feed", "--", *a],
                                 env=env["env"], text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

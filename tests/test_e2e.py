@@ -6,6 +6,8 @@ import json
 import os
 import re
 
+import pytest
+
 from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
 
 DEVICES = ["rp1", "rp2", "nic0", "disk0"]
@@ -88,6 +90,24 @@ def test_swapping_two_device_lines_swaps_their_addresses(iq_bg, tmp_path, qcow2,
     assert devices["rp1"][1] == 2 * 8
 
 
+def test_backends_on_argv_build_the_same_vm_as_the_feed(iq, iq_bg, tmp_path, qcow2, sockdir,
+                                                        name, launches):
+    # Nothing in this script needs the feed: by default its objects, netdev,
+    # block nodes and -numa ride on QEMU's argv, and QEMU builds the machine
+    # itself; --feed sends them over QMP in preconfig.  The same VM.
+    sock = sockdir / "qmp.sock"
+    lines = ["-accel tcg", "-display none", "-nodefaults", "-S", *q35_lines(qcow2, sock, name)]
+    vm = script(tmp_path / "vm.qcmd", *lines, common=False)
+    plan = json.loads(iq("--dry-run", "--json", vm).stdout)
+    assert [s for s in plan["steps"] if s["channel"] == "qmp"] == [] and not plan["preconfig"]
+    on_argv = run_and_inspect(iq_bg, [vm], sock, name)
+    fed = run_and_inspect(iq_bg, ["--feed", vm], sock, name)
+    assert on_argv == fed
+    assert "2 nodes" in on_argv[3] and on_argv[1]["nic0"][0] == "/machine/peripheral/rp1/rp1"
+    first, second = launches.vms()
+    assert "--preconfig" not in first and "--preconfig" in second
+
+
 def test_argv_mode_builds_the_same_vm_as_the_file(iq_bg, tmp_path, qcow2, sockdir, name):
     sock = sockdir / "qmp.sock"
     # -S: the firmware has not run, so query-pci is the same at any moment
@@ -132,14 +152,19 @@ def test_device_after_cont_on_q35_pcie_fails_located(iq, tmp_path, name, launche
     assert wait_gone(name)
 
 
-def test_feed_failure_quotes_qemu_and_leaves_nothing(iq, tmp_path, sockdir, name):
+@pytest.mark.parametrize("flags, said", [
+    # on argv (nothing needs the feed): QEMU names the option it refused
+    ((), "QEMU refused '-object': Parameter 'size' expects a size value"),
+    # over QMP
+    (("--feed",), "QEMU refused 'object-add': Parameter 'size' expects uint64")])
+def test_feed_failure_quotes_qemu_and_leaves_nothing(flags, said, iq, tmp_path, sockdir, name):
     sock = sockdir / "qmp.sock"
     vm = script(tmp_path / "vm.qcmd", "-machine q35", f"-name guest={name}", "-m 256M",
                 f"-qmp unix:{sock},server=on,wait=off",
                 "-object memory-backend-ram,id=m0,size=lots")
-    r = iq(vm)
+    r = iq(*flags, vm)
     assert r.returncode == 1
-    assert "vm.qcmd:8:34: error: QEMU refused 'object-add': Parameter 'size' expects uint64" in r.stderr
+    assert f"vm.qcmd:8:34: error: {said}" in r.stderr
     assert "   |" in r.stderr and "^~~~~~~~~" in r.stderr
     assert not qemu_pids(name)
     assert os.listdir(sockdir) == []
@@ -164,7 +189,7 @@ def test_numa_size_mismatch_reports_qemu_exit_message(iq, tmp_path, sockdir, nam
 def test_dry_run_shows_the_plan_that_runs(iq, iq_bg, tmp_path, qcow2, sockdir, name, launches):
     sock = sockdir / "qmp.sock"
     vm = script(tmp_path / "vm.qcmd", *q35_lines(qcow2, sock, name))
-    r = iq("--dry-run", vm)
+    r = iq("--dry-run", "--feed", vm)
     assert r.returncode == 0, r.stderr
     text = r.stdout
     # argv first, then QMP steps by phase, each with location and channel
@@ -176,13 +201,13 @@ def test_dry_run_shows_the_plan_that_runs(iq, iq_bg, tmp_path, qcow2, sockdir, n
     assert "# the VM is left in phase running" in text
     assert launches.vms() == [], "--dry-run started QEMU"
 
-    plan = json.loads(iq("--dry-run", "--json", vm).stdout)
+    plan = json.loads(iq("--dry-run", "--json", "--feed", vm).stdout)
     qmp = [s["execute"] for s in plan["steps"] if s["channel"] == "qmp"]
     assert qmp == ["object-add", "object-add", "set-numa-node", "set-numa-node",
                    "netdev_add", "blockdev-add", "blockdev-add", "x-exit-preconfig", "cont"]
     assert plan["preconfig"] is True and plan["final-phase"] == "running"
 
-    proc = iq_bg("-v", vm)
+    proc = iq_bg("-v", "--feed", vm)
     mon = Monitor(sock)
     mon.quit()
     rc, _, err = wait_exit(proc)

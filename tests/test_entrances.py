@@ -178,7 +178,7 @@ def test_fds_the_caller_passes_reach_qemu(entrance, env, tmp_path, sockdir, name
         d = drop_in_dir(tmp_path)
         command = [str(d / "qemu-system-x86_64"), *argv]
     else:
-        command = [sys.executable, "-m", "inorder", "--", *argv]
+        command = [sys.executable, "-m", "inorder", "--feed", "--", *argv]
     proc = subprocess.Popen(command, env=dict(env["env"], PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}"),
                             pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     os.close(fd)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from conftest import script
+from conftest import qemu_pids, script
 
 CASES = {
     "forward reference": (
@@ -112,3 +114,17 @@ def test_monitor_path_that_is_not_a_socket_is_never_replaced(iq, tmp_path, launc
     assert "exists and is not a socket" in r.stderr
     assert victim.read_text() == "keep me"
     assert launches.vms() == []
+
+
+def test_what_qemu_refuses_at_launch_is_located_at_its_line(iq, tmp_path, sockdir, name):
+    # nothing here needs the feed, so QEMU creates it all from its argv: its
+    # refusal names the option, and the error goes to that option's line
+    sock = sockdir / "m.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off",
+                "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,bus=nowhere.0")
+    r = iq(vm)
+    assert r.returncode == 1
+    assert "vm.qcmd:8:1: error: QEMU refused '-device': Bus 'nowhere.0' not found" in r.stderr
+    assert " 8 | -device virtio-net-pci,netdev=n0,bus=nowhere.0" in r.stderr
+    assert not qemu_pids(name) and os.listdir(sockdir) == []

@@ -11,18 +11,18 @@ import time
 from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
 
 
-def plan_of(iq, vm):
-    r = iq("--dry-run", "--json", vm)
+def plan_of(iq, vm, *flags):
+    r = iq("--dry-run", "--json", *flags, vm)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
 def test_a_command_that_may_run_now_never_advances_the_phase(iq, tmp_path):
-    # -object is created over QMP in preconfig, yet -m after it is fine:
-    # nothing -m does depends on the object.
+    # -object is created over QMP in preconfig (with --feed), yet -m after it
+    # is fine: nothing -m does depends on the object.
     vm = script(tmp_path / "vm.qcmd", "-object iothread,id=io0", "-m 256M",
                 "-device virtio-rng-pci", "-smp 1")
-    plan = plan_of(iq, vm)
+    plan = plan_of(iq, vm, "--feed")
     assert [(s["channel"], s.get("execute") or s["argv"][0]) for s in plan["steps"]][3:] == [
         ("qmp", "object-add"), ("argv", "-m"), ("argv", "-device"), ("argv", "-smp"),
         ("qmp", "x-exit-preconfig"), ("qmp", "cont")]
@@ -30,9 +30,14 @@ def test_a_command_that_may_run_now_never_advances_the_phase(iq, tmp_path):
 
 def test_end_phase_follows_S_and_preconfig(iq, tmp_path):
     assert plan_of(iq, script(tmp_path / "a.qcmd", "-S"))["final-phase"] == "machine-ready"
-    p = plan_of(iq, script(tmp_path / "b.qcmd", "--preconfig", "-object iothread,id=io0"))
+    b = script(tmp_path / "b.qcmd", "--preconfig", "-object iothread,id=io0")
+    p = plan_of(iq, b, "--feed")
     assert p["final-phase"] == "preconfig" and p["preconfig"] is True
     assert [s.get("execute") for s in p["steps"] if s["channel"] == "qmp"] == ["object-add"]
+    # without --feed the object rides on argv: QEMU creates it before the pause
+    p = plan_of(iq, b)
+    assert p["final-phase"] == "preconfig" and p["preconfig"] is True
+    assert [s for s in p["steps"] if s["channel"] == "qmp"] == []
     # nothing needs preconfig: QEMU starts straight in machine-ready
     p = plan_of(iq, script(tmp_path / "c.qcmd", "-m 256M"))
     assert p["preconfig"] is False
@@ -177,7 +182,7 @@ def test_what_an_argv_item_needs_at_creation_goes_on_argv(iq, iq_bg, tmp_path, s
                 "-object tls-creds-anon,id=tls0,endpoint=server",
                 "-chardev socket,id=c0,host=127.0.0.1,port=0,server=on,wait=off,tls-creds=tls0",
                 f"-qmp unix:{sockdir}/m.sock,server=on,wait=off")
-    plan = plan_of(iq, vm)
+    plan = plan_of(iq, vm, "--feed")
     where = {(s.get("execute") or " ".join(s["argv"])): s for s in plan["steps"]}
     tls = where["-object tls-creds-anon,id=tls0,endpoint=server"]
     assert tls["channel"] == "argv" and "needed when QEMU creates" in tls["why"]
