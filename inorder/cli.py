@@ -225,9 +225,5 @@ def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
         # the exec process model: the caller's pid becomes QEMU's (launch.py)
         from .launch import exec_qemu
         exec_qemu(profile.binary, plan.direct_argv)
-    import logging
-    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
-    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
-    logging.getLogger("qemu.qmp").propagate = args.debug
     from . import feed
-    return feed.run(plan, profile.binary, verbose=args.verbose)
+    return feed.run(plan, profile.binary, verbose=args.verbose, debug=args.debug)

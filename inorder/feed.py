@@ -41,7 +41,7 @@ class Interrupted(InorderError):
         self.exit_status = 128 + sig
 
 
-def run(plan: Plan, binary: str, *, verbose: bool = False) -> int:
+def run(plan: Plan, binary: str, *, verbose: bool = False, debug: bool = False) -> int:
     feeder = Feeder(plan, binary, verbose)
     try:
         feeder.start()                  # QEMU starts now ...
@@ -49,6 +49,10 @@ def run(plan: Plan, binary: str, *, verbose: bool = False) -> int:
         feeder.abandon()
         raise
     import asyncio                      # ... while this takes as long as QEMU's start
+    import logging                      # (10 ms: not before the spawn)
+    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
+    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+    logging.getLogger("qemu.qmp").propagate = debug
     return asyncio.run(feeder.run())
 
 

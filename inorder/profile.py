@@ -67,9 +67,9 @@ def cache_dir() -> str:
 def resolve(binary: str) -> str:
     if os.sep in binary:
         path = binary
-    else:
-        import shutil
-        path = shutil.which(binary)
+    else:                              # shutil.which, without shutil's 3 ms import
+        path = next((os.path.join(d, binary) for d in os.environ.get("PATH", os.defpath).split(os.pathsep)
+                     if d and os.access(os.path.join(d, binary), os.X_OK)), None)
     if not path or not os.access(path, os.X_OK):
         raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or $INORDER_QEMU)")
     return os.path.abspath(path)
