@@ -221,3 +221,36 @@ def test_drop_in_answers_libvirts_capability_probe(env, tmp_path, sockdir, name,
     mon.quit()
     assert wait_gone(name)
     assert launches.vms() == [argv]
+
+
+def test_drop_in_hands_an_inherited_monitor_socket_to_qemu_untouched(env, tmp_path, sockdir, name):
+    # As libvirt passes its monitor: a listening socket, fd=N.  inorder-qemu
+    # holds it from its first instructions (it cannot know yet whether a feed
+    # follows), then takes its hold connection back before the exec.
+    import socket
+    path = sockdir / "inherited.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen(8)
+    fd = listener.fileno()
+    d = drop_in_dir(tmp_path)
+    argv = ["-accel", "tcg", "-display", "none", "-nodefaults", "-name", f"guest={name}", "-S",
+            "-chardev", f"socket,id=charmonitor,fd={fd},server=on,wait=off",
+            "-mon", "chardev=charmonitor,id=monitor,mode=control"]
+    proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv], pass_fds=[fd],
+                            env=dict(env["env"], PATH=f"{d}:{os.environ['PATH']}"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    listener.close()
+    import time
+    deadline = time.monotonic() + 20
+    while os.path.realpath(f"/proc/{proc.pid}/exe") != os.path.realpath(QEMU):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.01)
+    mon = Monitor(path)
+    try:
+        assert mon("query-status")["status"] == "prelaunch"
+        mon("cont")
+        assert mon("query-status")["status"] == "running"
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0
