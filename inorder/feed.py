@@ -30,7 +30,7 @@ from .timing import mark, report
 from .errors import FeedError, InorderError
 from .options import PIPELINE_SAFE
 from .plan import Plan, Step
-from .process import Qemu, QemuDied
+from .process import Qemu, QemuDied, QemuRefused
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -45,6 +45,11 @@ def run(plan: Plan, binary: str, *, verbose: bool = False, debug: bool = False) 
     feeder = Feeder(plan, binary, verbose)
     try:
         feeder.start()                  # QEMU starts now ...
+        if feeder.quick:                # (no asyncio needed to tell it to run)
+            feeder.handshake()
+            if plan.daemonize:
+                feeder._cleanup(keep_sockets=True)
+                return feeder._detach()
     except BaseException:
         feeder.abandon()
         raise
@@ -83,6 +88,9 @@ class Feeder:
             loop.add_signal_handler(sig, self._on_signal, sig, task)
         keep_sockets = False
         try:
+            if self.released:           # by handshake(): only supervision is left
+                await self.qemu.attach(monitor=False)
+                return await self._supervise()
             try:
                 await self._attach()
                 mark("greeting")
@@ -177,6 +185,37 @@ class Feeder:
         finally:
             for monitor in self.plan.monitors:
                 monitor.close_listener()
+
+    @property
+    def quick(self) -> bool:
+        """A direct plan whose feed is at most the advances QEMU cannot make
+        itself (cont), with no terminal to relay: handshake() does it all
+        before asyncio and qemu.qmp are even imported."""
+        return (self.plan.direct and self.plan.stdio is False
+                and all(s.synthetic for s in self.plan.qmp_steps))
+
+    def handshake(self) -> None:
+        """QEMU has built the VM from its argv: send what is left, release."""
+        steps = self.plan.qmp_steps
+        for step in steps:
+            self._echo(step)
+        try:
+            self.qemu.handshake([s.execute for s in steps])
+        except QemuRefused as e:
+            step = next(s for s in steps if s.execute == e.command)
+            raise self._error(step, f"QEMU refused '{e.command}': {e.message}") from None
+        except QemuDied as e:
+            raise self._refused_at_launch() or e from None
+        mark("greeting")
+        mark("fed")
+        # From the release on a signal is QEMU's (as _on_signal does once the
+        # event loop runs): no window where SIGTERM would end inorder-qemu alone
+        for sig in _SIGNALS:
+            signal.signal(sig, self._pass_on)
+        self._release()
+
+    def _pass_on(self, sig: int, frame) -> None:
+        self.qemu.send_signal(sig)
 
     async def _attach(self) -> None:
         if self.terminal is not None:

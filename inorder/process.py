@@ -27,6 +27,14 @@ class QemuDied(InorderError):
     """QEMU exited while we talked to it; its stderr says why."""
 
 
+class QemuRefused(InorderError):
+    """QEMU answered a command of the handshake with an error."""
+
+    def __init__(self, command: str, desc: str):
+        super().__init__(desc)
+        self.command = command
+
+
 class Qemu:
     def __init__(self, binary: str, argv: list[str]):
         self.binary = binary
@@ -76,11 +84,59 @@ class Qemu:
     def returncode(self) -> int | None:
         return self.proc.returncode if self.proc is not None else None
 
-    async def attach(self) -> None:
-        """Watch the process and its stderr, and read QEMU's greeting."""
+    def handshake(self, commands: list[str]) -> None:
+        """Without asyncio or qemu.qmp (whose import takes longer than QEMU's
+        start): read the greeting, negotiate, and run `commands` (no
+        arguments) on the private monitor.  Raises QemuRefused when QEMU
+        answers with an error, QemuDied when it exits or does not answer."""
+        import json
+        self._ours.settimeout(GREETING_TIMEOUT)
+        reader = self._ours.makefile("rb")
+        try:
+            if b'"QMP"' not in reader.readline():
+                raise OSError("no greeting")
+            for command in ["qmp_capabilities", *commands]:
+                self._ours.sendall(json.dumps({"execute": command}).encode() + b"\n")
+                while True:                        # events may come first
+                    line = reader.readline()
+                    if not line:
+                        raise OSError("connection closed")
+                    reply = json.loads(line)
+                    if "error" in reply:
+                        raise QemuRefused(command, reply["error"].get("desc", ""))
+                    if "return" in reply:
+                        break
+        except (OSError, ValueError) as e:
+            raise self._died_now(f"QEMU did not answer on its monitor ({_reason(e)})") from None
+        finally:
+            reader.close()                         # the socket itself stays open
+
+    def _died_now(self, fallback: str) -> InorderError:
+        """died(), without an event loop: wait briefly for the exit, then
+        read what QEMU wrote on stderr."""
+        import subprocess
+        try:
+            self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            return InorderError(fallback)
+        while self._stderr_fd >= 0:
+            chunk = os.read(self._stderr_fd, 65536)
+            if not chunk:
+                os.close(self._stderr_fd)
+                self._stderr_fd = -1
+            self._stderr += chunk
+        said = self.stderr_text()
+        status = _status(self.proc.returncode)
+        if said:
+            return QemuDied(f"QEMU exited (status {status}): {_last_words(said)}")
+        return QemuDied(f"QEMU exited (status {status}) without a message")
+
+    async def attach(self, monitor: bool = True) -> None:
+        """Watch the process and its stderr, and read QEMU's greeting (unless
+        the handshake was done without asyncio: then only drain the private
+        monitor, which QEMU sends its events to)."""
         import asyncio
 
-        from qemu.qmp import QMPClient
         loop = self._loop = asyncio.get_running_loop()
         self._exited = loop.create_future()
         self._stderr_done = loop.create_future()
@@ -88,11 +144,25 @@ class Qemu:
         loop.add_reader(self._stderr_fd, self._on_stderr)
         pidfd = os.pidfd_open(self.proc.pid)
         loop.add_reader(pidfd, self._on_exit, pidfd)
+        if not monitor:
+            self._ours.setblocking(False)
+            loop.add_reader(self._ours.fileno(), self._drain)
+            return
+        from qemu.qmp import QMPClient
         self.qmp = QMPClient("inorder")
         try:
             await asyncio.wait_for(self.qmp.connect(self._ours), GREETING_TIMEOUT)
         except Exception as e:
             raise await self.died(f"QEMU did not answer on its monitor ({_reason(e)})") from None
+
+    def _drain(self) -> None:
+        try:
+            if not self._ours.recv(65536):
+                self._loop.remove_reader(self._ours.fileno())
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._loop.remove_reader(self._ours.fileno())
 
     def _on_exit(self, pidfd: int) -> None:
         self._loop.remove_reader(pidfd)
