@@ -119,11 +119,15 @@ class Qemu:
             self.proc.wait(2.0)
         except subprocess.TimeoutExpired:
             return InorderError(fallback)
-        while self._stderr_fd >= 0:
-            chunk = os.read(self._stderr_fd, 65536)
+        # what is there: a child of QEMU may still hold the pipe open
+        os.set_blocking(self._stderr_fd, False)
+        while True:
+            try:
+                chunk = os.read(self._stderr_fd, 65536)
+            except BlockingIOError:
+                break
             if not chunk:
-                os.close(self._stderr_fd)
-                self._stderr_fd = -1
+                break
             self._stderr += chunk
         said = self.stderr_text()
         status = _status(self.proc.returncode)
