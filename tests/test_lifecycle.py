@@ -8,6 +8,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
 
 
@@ -238,3 +240,23 @@ def test_pipelined_feed_reports_the_first_failure_and_changes_nothing_outside(iq
     assert r.stderr.count("error:") == 1
     assert not created.exists()
     assert wait_gone(name)
+
+
+@pytest.mark.parametrize("lines, direct", [
+    # options only: QEMU builds the same VM from its argv
+    (["-object iothread,id=io0", "-netdev user,id=n0",
+      "-device virtio-net-pci,netdev=n0", "-numa node,nodeid=0"], True),
+    # a QMP command has a place in the order that argv does not have
+    (["-m 256M", "qom-set path=/machine property=dump-guest-core value=true"], False),
+    # a device after the machine is built is a hot plug
+    (["x-exit-preconfig", "-device virtio-rng-pci"], False),
+    # a reference against QEMU's own creation order: the early object would
+    # be created before the late one it names
+    (["-object memory-backend-ram,id=m0,size=64M", "-object secret,id=s0,data=x,keyid=m0"],
+     False),
+])
+def test_a_plan_is_direct_only_when_argv_means_the_same(lines, direct, iq, tmp_path):
+    plan = plan_of(iq, script(tmp_path / "vm.qcmd", *lines))
+    assert (plan["direct-argv"] is not None) == direct
+    if direct:                                  # and its backends ride on argv
+        assert [s.get("execute") for s in plan["steps"] if s["channel"] == "qmp"] == ["cont"]
