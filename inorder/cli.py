@@ -73,6 +73,36 @@ def _parser():
     return p
 
 
+# The options as they are usually written, parsed without argparse: building
+# an ArgumentParser costs about 7 ms (argparse, locale, and shutil for the
+# terminal width of a help text nobody asked for).  Anything else goes to
+# argparse, which answers as it always does.
+_FLAGS = {"-n": "dry_run", "--dry-run": "dry_run", "--json": "json", "--check": "check",
+          "--qemu-compat": "compat", "--feed": "feed", "-v": "verbose", "--verbose": "verbose",
+          "--debug": "debug"}
+
+
+def _plain_options(words: list[str]):
+    from types import SimpleNamespace
+    args = SimpleNamespace(script=None, qemu=None, **dict.fromkeys(_FLAGS.values(), False))
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _FLAGS:
+            setattr(args, _FLAGS[word], True)
+        elif word == "--qemu" and i + 1 < len(words):
+            args.qemu = words[i + 1]
+            i += 1
+        elif word.startswith("--qemu="):
+            args.qemu = word[len("--qemu="):]
+        elif (not word.startswith("-") or word == "-") and args.script is None:
+            args.script = word
+        else:
+            return None
+        i += 1
+    return args
+
+
 def _version() -> str:
     from . import __version__
     return f"inorder-qemu {__version__}"
@@ -109,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         args, qemu_argv, extra = _DropIn(name), argv, []
     else:
         ours, qemu_argv, extra = _split(argv)
-        try:
-            args = _parser().parse_args(ours)
-        except SystemExit as e:
-            return int(e.code or 0)
+        args = _plain_options(ours)
+        if args is None:                # help, version, abbreviations, mistakes
+            try:
+                args = _parser().parse_args(ours)
+            except SystemExit as e:
+                return int(e.code or 0)
     try:
         return _run(args, qemu_argv, extra)
     except InorderError as e:
