@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """inorder-qemu against bare QEMU, side by side in one run.
 
-    .venv/bin/python bench/bench.py            # the full run (a few minutes)
+    .venv/bin/python bench/bench.py            # the full run (about 20 s)
     .venv/bin/python bench/bench.py --quick    # CI's smoke run: small sizes
 
 Prints a Markdown table: medians, and ratios to bare QEMU measured in the same
