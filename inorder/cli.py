@@ -43,7 +43,7 @@ QEMU refuses a step; 2 for a usage error.
 
 
 def _parser():
-    import argparse               # not for the drop-in: it takes no options
+    import argparse               # only for what _plain_options leaves (--help, mistakes)
     p = argparse.ArgumentParser(
         prog="inorder-qemu",
         usage="inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
