@@ -180,11 +180,10 @@ def real_qemu(name: str) -> str:
     on PATH that is not inorder-qemu itself (no recursion through a symlink)."""
     if os.environ.get(ENV_QEMU):
         return os.environ[ENV_QEMU]
-    me = os.path.realpath(sys.argv[0])
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(folder or ".", name)
-        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) != me:
-            return candidate
+    from .profile import on_path
+    found = on_path(name, skip=os.path.realpath(sys.argv[0]))
+    if found is not None:
+        return found
     raise UsageError(f"no {name} other than this wrapper on PATH (set ${ENV_QEMU})")
 
 

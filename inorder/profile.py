@@ -64,12 +64,18 @@ def cache_dir() -> str:
     return os.path.join(base, "inorder-qemu")
 
 
+def on_path(name: str, skip: str | None = None) -> str | None:
+    """The first executable `name` on PATH whose real path is not `skip`
+    (shutil.which, without shutil's 3 ms import)."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.access(candidate, os.X_OK) and (skip is None or os.path.realpath(candidate) != skip):
+            return candidate
+    return None
+
+
 def resolve(binary: str) -> str:
-    if os.sep in binary:
-        path = binary
-    else:                              # shutil.which, without shutil's 3 ms import
-        path = next((os.path.join(d, binary) for d in os.environ.get("PATH", os.defpath).split(os.pathsep)
-                     if d and os.access(os.path.join(d, binary), os.X_OK)), None)
+    path = binary if os.sep in binary else on_path(binary)
     if not path or not os.access(path, os.X_OK):
         raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or $INORDER_QEMU)")
     return os.path.abspath(path)
