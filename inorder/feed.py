@@ -205,7 +205,7 @@ class Feeder:
             step = next(s for s in steps if s.execute == e.command)
             raise self._error(step, f"QEMU refused '{e.command}': {e.message}") from None
         except QemuDied as e:
-            raise self._refused_at_launch() or e from None
+            raise self._refused_option() or e from None
         mark("greeting")
         mark("fed")
         # From the release on a signal is QEMU's (as _on_signal does once the
@@ -223,7 +223,7 @@ class Feeder:
         try:
             await self.qemu.attach()
         except QemuDied as e:
-            raise self._refused_at_launch() or e from None
+            raise self._refused_option() or e from None
         for monitor in self.plan.monitors:
             if monitor.inherited_fd in early.BEATEN:
                 _warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
@@ -293,7 +293,8 @@ class Feeder:
         except ExecuteError as e:
             raise self._error(step, f"QEMU refused '{step.execute}': {e.error.error.desc}") from None
         except QemuDied as e:
-            raise self._error(step, f"'{step.execute}' failed: {e.message}") from None
+            raise self._refused_option() or self._error(
+                step, f"'{step.execute}' failed: {e.message}") from None
         except InorderError as e:
             raise self._error(step, e.message) from None
         if self.verbose:
@@ -305,17 +306,21 @@ class Feeder:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
 
-    def _refused_at_launch(self) -> FeedError | None:
-        """QEMU exited while creating what its argv asked for: it names the
-        option it refused ("qemu-system-x86_64: -object ...: message"); the
-        error goes to where the script wrote that option."""
-        said = self.qemu.stderr_text()
+    def _refused_option(self) -> FeedError | None:
+        """QEMU exited creating what its argv asked for (at launch, or at
+        x-exit-preconfig for a cold device): its last line names the option
+        it refused ("qemu-system-x86_64: -object ...: message"), and the
+        error goes where the script wrote that option."""
+        lines = [line for line in self.qemu.stderr_text().splitlines() if line.strip()]
+        if not lines:
+            return None
         for step in reversed(self.plan.argv_steps):
             if step.synthetic:
                 continue
-            at = said.rfind(" ".join(step.argv) + ": ")
+            spelled = " ".join(step.argv) + ": "
+            at = lines[-1].find(spelled)
             if at >= 0:
-                message = said[at:].split(": ", 1)[1].splitlines()[0]
+                message = lines[-1][at + len(spelled):]
                 return self._error(step, f"QEMU refused '{step.argv[0]}': {message}")
         return None
 

@@ -116,15 +116,20 @@ def test_monitor_path_that_is_not_a_socket_is_never_replaced(iq, tmp_path, launc
     assert launches.vms() == []
 
 
-def test_what_qemu_refuses_at_launch_is_located_at_its_line(iq, tmp_path, sockdir, name):
-    # nothing here needs the feed, so QEMU creates it all from its argv: its
-    # refusal names the option, and the error goes to that option's line
+@pytest.mark.parametrize("device, after", [
+    # nothing needs the feed: QEMU creates it all at launch
+    ("-device virtio-net-pci,netdev=n0,bus=nowhere.0", []),
+    # a QMP line after it: the device is realized at x-exit-preconfig
+    ('-device {"driver": "virtio-net-pci", "netdev": "n0", "bus": "nowhere.0"}',
+     ["qom-set path=/machine property=dump-guest-core value=true"])])
+def test_what_qemu_refuses_at_launch_is_located_at_its_line(device, after, iq, tmp_path,
+                                                           sockdir, name):
+    # QEMU's refusal names the option, and the error goes to that option's line
     sock = sockdir / "m.sock"
     vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
-                f"-qmp unix:{sock},server=on,wait=off",
-                "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,bus=nowhere.0")
+                f"-qmp unix:{sock},server=on,wait=off", "-netdev user,id=n0", device, *after)
     r = iq(vm)
     assert r.returncode == 1
-    assert "vm.qcmd:8:1: error: QEMU refused '-device': Bus 'nowhere.0' not found" in r.stderr
-    assert " 8 | -device virtio-net-pci,netdev=n0,bus=nowhere.0" in r.stderr
+    assert "vm.qcmd:8:1: error: QEMU refused '-device': Bus 'nowhere.0' not found\n" in r.stderr
+    assert f" 8 | {device}" in r.stderr
     assert not qemu_pids(name) and os.listdir(sockdir) == []
