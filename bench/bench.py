@@ -252,12 +252,14 @@ def parse_plan(n: int, runs: int, tmp: Path) -> dict:
         i += 1
     script.write_text("\n".join(body[:n]) + "\n")
     code = ("import sys, time\n"
-            "from inorder import profile, parse, plan\n"
+            "from inorder.qemu import profile\n"
+            "from inorder.lang import grammar, parse\n"
+            "from inorder.plan.planner import plan\n"
             "p = profile.load('qemu-system-x86_64')\n"
-            "parse._parser()\n"
+            "grammar.parser()\n"
             "t = time.perf_counter()\n"
             "cmds = parse.parse_file(sys.argv[1])\n"
-            "plan.plan(cmds, p)\n"
+            "plan(cmds, p)\n"
             "print(time.perf_counter() - t)\n")
     times = [float(subprocess.run([sys.executable, "-c", code, str(script)], check=True,
                                   capture_output=True, text=True, cwd=ROOT).stdout)

@@ -1,5 +1,21 @@
+"""The entry point (`inorder-qemu`, `python -m inorder`, a qemu-system-* symlink).
+
+Inherited listening sockets are held before anything else is imported: a
+caller such as libvirt may connect the moment it has started us
+(run/inherited.py), and the rest of the command line's imports take about
+N ms.
+"""
+
 import sys
 
-from .cli import main
+from .run.inherited import Inherited
 
-sys.exit(main())
+
+def main() -> int:
+    inherited = Inherited.at_start()
+    from .cli import main as run_cli        # after the hold: see above
+    return run_cli(inherited=inherited)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,12 @@
-"""The command line: modes, options, exit codes.
+"""The command line: modes, options, and the one map from errors to exit codes.
 
     inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]    run an ordered script
     inorder-qemu [OPTIONS] -- QEMU-ARGS...           run a QEMU argv, in order
+    qemu-system-* QEMU-ARGS...                       a drop-in (a symlink)
+
+The spine of a run: the profile of the binary, the plan (kept, or parsed and
+planned now), then --check / --dry-run stop, a direct drop-in plan is exec'd,
+and anything else is supervised (run/session.py).
 
 Exit status: QEMU's own once the VM was handed over; 1 when the script does not
 plan or a step fails; 2 for a usage error.
@@ -9,13 +14,24 @@ plan or a step fails; 2 for a usage error.
 
 from __future__ import annotations
 
+import getopt
 import os
 import sys
 
+from . import __version__
 from .errors import InorderError, UsageError
+from .lang.argv import parse_argv
+from .lang.readconfig import expand
+from .lang.source import render
+from .plan import kept
+from .qemu import binary as binaries
+from .qemu import profile as profiles
+from .qemu.options import JSON_OPTIONS, QUERY_ARGUMENTS, QUERY_FLAGS, READCONFIG_GROUPS
+from .run.inherited import Inherited
+from .timing import mark, report
 
-DEFAULT_QEMU = "qemu-system-x86_64"
-ENV_QEMU = "INORDER_QEMU"
+USAGE = ("inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
+         "       inorder-qemu [OPTIONS] -- QEMU-ARGS...")
 
 EPILOG = """\
 Each line of SCRIPT is a QEMU option (-device ..., -m 2G), a QMP command
@@ -41,156 +57,133 @@ Exit status: QEMU's own after the hand-over; 1 if the script fails to plan or
 QEMU refuses a step; 2 for a usage error.
 """
 
-
-def _parser():
-    import argparse               # only for what _plain_options leaves (--help, mistakes)
-    p = argparse.ArgumentParser(
-        prog="inorder-qemu",
-        usage="inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
-              "       inorder-qemu [OPTIONS] -- QEMU-ARGS...",
-        description="Run QEMU configured by an ordered program.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("script", nargs="?", help="a .qcmd script")
-    p.add_argument("--qemu", metavar="PATH",
-                   help=f"the QEMU binary (default: ${ENV_QEMU}, else {DEFAULT_QEMU})")
-    p.add_argument("-n", "--dry-run", action="store_true",
-                   help="print the plan (QEMU argv, QMP steps by phase) and start nothing")
-    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
-    p.add_argument("--check", action="store_true",
-                   help="check the script (parse and plan against the binary's profile) "
-                        "and start nothing; exit 0 when it is valid")
-    p.add_argument("--qemu-compat", dest="compat", action="store_true",
-                   help="QEMU-compatible references: an id a cold device or -numa uses may "
-                        "be defined further on, as QEMU accepts (a warning with the fix); "
-                        "the default under a qemu-system-* name")
-    p.add_argument("--feed", action="store_true",
-                   help="send backends over QMP at their place even when QEMU's argv "
-                        "would build the same VM (by default such a plan puts them on argv)")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="echo each step and QEMU's reply as it is fed")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    p.add_argument("--version", action="version", version=_version())
-    return p
+# (long, short, metavar or None for a flag, help)
+OPTIONS = (
+    ("qemu", None, "PATH", f"the QEMU binary (default: ${binaries.ENV_QEMU}, else "
+                           f"{binaries.DEFAULT})"),
+    ("dry-run", "n", None, "print the plan (QEMU argv, QMP steps by phase) and start nothing"),
+    ("json", None, None, "with --dry-run: the plan as JSON"),
+    ("check", None, None, "check the script (parse and plan against the binary's profile) "
+                          "and start nothing; exit 0 when it is valid"),
+    ("qemu-compat", None, None, "QEMU-compatible references: an id a cold device or -numa "
+                                "uses may be defined further on, as QEMU accepts (a warning "
+                                "with the fix); the default under a qemu-system-* name"),
+    ("feed", None, None, "send backends over QMP at their place even when QEMU's argv would "
+                         "build the same VM (by default such a plan puts them on argv)"),
+    ("verbose", "v", None, "echo each step and QEMU's reply as it is fed"),
+    ("debug", None, None, "show the Python traceback of an unexpected error"),
+    ("help", "h", None, "show this help and exit"),
+    ("version", None, None, "show the version and exit"),
+)
 
 
-# The options as they are usually written, parsed without argparse: building
-# an ArgumentParser costs about 7 ms (argparse, locale, and shutil for the
-# terminal width of a help text nobody asked for).  Anything else goes to
-# argparse, which answers as it always does.
-_FLAGS = {"-n": "dry_run", "--dry-run": "dry_run", "--json": "json", "--check": "check",
-          "--qemu-compat": "compat", "--feed": "feed", "-v": "verbose", "--verbose": "verbose",
-          "--debug": "debug"}
+class Options:
+    """What the command line asks for."""
+
+    __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "verbose", "debug",
+                 "help", "version", "script", "extra", "argv", "drop_in")
+
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, None)
+        for flag in ("dry_run", "json", "check", "compat", "feed", "verbose", "debug",
+                     "help", "version"):
+            setattr(self, flag, False)
+        self.extra: list[str] = []
 
 
-def _plain_options(words: list[str]):
-    from types import SimpleNamespace
-    args = SimpleNamespace(script=None, qemu=None, **dict.fromkeys(_FLAGS.values(), False))
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word in _FLAGS:
-            setattr(args, _FLAGS[word], True)
-        elif word == "--qemu" and i + 1 < len(words):
-            args.qemu = words[i + 1]
-            i += 1
-        elif word.startswith("--qemu="):
-            args.qemu = word[len("--qemu="):]
-        elif (not word.startswith("-") or word == "-") and args.script is None:
-            args.script = word
+def parse_options(words: list[str]) -> Options:
+    """inorder-qemu's options, then either `-- QEMU-ARGV` or `SCRIPT ARGS...`.
+    getopt stops at the first word that is not an option, so everything after
+    the script belongs to QEMU, as with a shebang line."""
+    short = "".join(s for _, s, _, _ in OPTIONS if s)
+    long = [name + ("=" if metavar else "") for name, _, metavar, _ in OPTIONS]
+    try:
+        given, rest = getopt.getopt(words, short, long)
+    except getopt.GetoptError as e:
+        raise UsageError(e.msg).note(None, f"usage: {USAGE.splitlines()[0]} (see --help)") from e
+    options = Options()
+    by_short = {f"-{s}": name for name, s, _, _ in OPTIONS if s}
+    for flag, value in given:
+        name = by_short.get(flag) or flag[2:]
+        if name == "qemu":
+            options.qemu = value
         else:
-            return None
-        i += 1
-    return args
+            setattr(options, {"dry-run": "dry_run", "qemu-compat": "compat"}.get(name, name),
+                    True)
+    consumed = words[:len(words) - len(rest)]
+    # the `--` that ends the options (and not the value of --qemu)
+    if consumed[-1:] == ["--"] and not (given and given[-1][1] == "--"
+                                        and consumed[-2:-1] != ["--"]):
+        options.argv = rest
+    elif rest:
+        options.script, options.extra = rest[0], rest[1:]
+    return options
 
 
-def _version() -> str:
-    from . import __version__
-    return f"inorder-qemu {__version__}"
+def drop_in(name: str, argv: list[str]) -> Options:
+    """Called as qemu-system-*: the whole argv is QEMU's, references are
+    QEMU-compatible, and the real QEMU is the one this name stands for."""
+    options = Options()
+    options.drop_in = name
+    options.compat = True
+    options.argv = argv
+    options.qemu = binaries.stood_for(name, sys.argv[0])
+    return options
 
 
-def _split(argv: list[str]) -> tuple[list[str], list[str] | None, list[str]]:
-    """inorder's options, then either '-- QEMU-ARGV' or 'SCRIPT ARGS...'.
-    Everything after the script belongs to QEMU, as with a shebang line."""
-    ours: list[str] = []
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        if word == "--":
-            return ours, argv[i + 1:], []
-        if not word.startswith("-") or word == "-":
-            return ours + [word], None, argv[i + 1:]
-        ours.append(word)
-        if word == "--qemu" and i + 1 < len(argv):     # the option's value
-            ours.append(argv[i + 1])
-            i += 1
-        i += 1
-    return ours, None, []
-
-
-def main(argv: list[str] | None = None) -> int:
-    from .early import hold_inherited_listeners
-    hold_inherited_listeners()          # first: a caller may connect at once
-    from .timing import mark
+def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> int:
+    # __main__ holds inherited listeners before importing this module
+    inherited = inherited or Inherited.at_start()
     mark("main")
     argv = sys.argv[1:] if argv is None else argv
-    name = os.path.basename(sys.argv[0])
-    if name.startswith("qemu-system-"):
-        # a drop-in: the whole argv is QEMU's
-        args, qemu_argv, extra = _DropIn(name), argv, []
-    else:
-        ours, qemu_argv, extra = _split(argv)
-        args = _plain_options(ours)
-        if args is None:                # help, version, abbreviations, mistakes
-            try:
-                args = _parser().parse_args(ours)
-            except SystemExit as e:
-                return int(e.code or 0)
+    debug = "--debug" in argv
     try:
-        return _run(args, qemu_argv, extra)
+        name = os.path.basename(sys.argv[0])
+        if name.startswith("qemu-system-"):
+            options = drop_in(name, argv)
+        else:
+            options = parse_options(argv)
+        debug = options.debug
+        return run(options, inherited)
     except InorderError as e:
+        if debug:
+            _traceback()
         print(e.render(), file=sys.stderr)
         return e.exit_status
     except KeyboardInterrupt:
         return 130
-    except Exception as e:            # a bug: say so plainly
-        if args.debug:
-            raise
-        print(f"inorder-qemu: internal error: {type(e).__name__}: {e} "
-              "(run with --debug for the traceback)", file=sys.stderr)
+    except Exception as e:            # a bug: say so plainly, or show it
+        if debug:
+            _traceback()
+        else:
+            print(f"inorder-qemu: internal error: {type(e).__name__}: {e} "
+                  "(run with --debug for the traceback)", file=sys.stderr)
         return 1
 
 
-class _DropIn:
-    """The options of a drop-in run (called as qemu-system-*)."""
-
-    script = None
-    compat = True
-    dry_run = json = check = verbose = debug = feed = False
-
-    def __init__(self, name: str):
-        self.name = name
-
-    @property
-    def qemu(self) -> str:
-        return real_qemu(self.name)
+def _traceback() -> None:
+    import traceback                  # only with --debug
+    traceback.print_exc()
 
 
-def real_qemu(name: str) -> str:
-    """The QEMU this wrapper stands for: $INORDER_QEMU, else the first `name`
-    on PATH that is not inorder-qemu itself (no recursion through a symlink)."""
-    if os.environ.get(ENV_QEMU):
-        return os.environ[ENV_QEMU]
-    from .profile import on_path
-    found = on_path(name, skip=os.path.realpath(sys.argv[0]))
-    if found is not None:
-        return found
-    raise UsageError(f"no {name} other than this wrapper on PATH (set ${ENV_QEMU})")
+def help_text() -> str:
+    import argparse                   # renders --help only: 7 ms otherwise spent on every start
+    p = argparse.ArgumentParser(prog="inorder-qemu", usage=USAGE, epilog=EPILOG,
+                                description="Run QEMU configured by an ordered program.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                add_help=False)
+    p.add_argument("script", nargs="?", help="a .qcmd script")
+    for name, short, metavar, text in OPTIONS:
+        flags = [f"-{short}"] if short else []
+        p.add_argument(*flags, f"--{name}", help=text,
+                       **({"metavar": metavar} if metavar else {"action": "store_true"}))
+    return p.format_help()
 
 
-def _is_query(argv: list[str]) -> bool:
+def is_query(argv: list[str]) -> bool:
     """-version, -h, `-machine help`, `-device virtio-net-pci,help`: QEMU
     answers and exits; there is nothing to order."""
-    from .options import QUERY_ARGUMENTS, QUERY_FLAGS
     for i, word in enumerate(argv):
         if word.startswith("-") and word.lstrip("-") in QUERY_FLAGS:
             return True
@@ -201,60 +194,67 @@ def _is_query(argv: list[str]) -> bool:
     return False
 
 
-def _run(args, qemu_argv: list[str] | None, extra: list[str]) -> int:
-    from . import profile as profiles
-    from .argv import parse_argv
-    from .plan import plan as make_plan
-    from .source import render
-    from .timing import mark
-
-    if args.json and not args.dry_run:
+def run(options: Options, inherited: Inherited) -> int:
+    if options.help:
+        sys.stdout.write(help_text())
+        return 0
+    if options.version:
+        print(f"inorder-qemu {__version__}")
+        return 0
+    if options.json and not options.dry_run:
         raise UsageError("--json goes with --dry-run")
-    if args.check and args.dry_run:
+    if options.check and options.dry_run:
         raise UsageError("--check and --dry-run exclude each other")
-    if qemu_argv is None and not args.script:
+    if options.argv is None and not options.script:
         raise UsageError("no script given (usage: inorder-qemu SCRIPT, or inorder-qemu -- QEMU-ARGS)")
-    binary = args.qemu or os.environ.get(ENV_QEMU) or DEFAULT_QEMU
-    if qemu_argv is not None and _is_query(qemu_argv):
-        real = profiles.resolve(binary)
-        os.execv(real, [real, *qemu_argv])
+    binary = binaries.chosen(options.qemu)
+    if options.argv is not None and is_query(options.argv):
+        real = binaries.resolve(binary)
+        os.execv(real, [real, *options.argv])
     profile = profiles.load(binary)
     mark("profile")
-    from . import plancache
-    mode = ("compat" if args.compat else "in-order") + (" feed" if args.feed else "")
-    if qemu_argv is not None:
-        key = plancache.key(mode + " argv", qemu_argv, profile)
-    else:
-        key = plancache.key(mode + " script", [os.path.abspath(args.script)] + extra, profile)
-    plan = plancache.load(key)
-    if plan is None:
-        files: list[str] = []
-        if qemu_argv is not None:
-            commands = parse_argv(qemu_argv, profile.options)
-        else:
-            from .parse import parse_file
-            commands = parse_file(args.script, files=files)
-            if extra:
-                commands += parse_argv(extra, profile.options, name="args")
-        from .readconfig import expand
-        commands = expand(commands, files)
-        mark("parse")
-        plan = make_plan(commands, profile, compat=args.compat, feed=args.feed)
-        plancache.store(key, plan, files)
+    plan = _plan(options, profile)
     mark("plan")
     for loc, message in plan.warnings:
         print(render("warning", loc, message), file=sys.stderr)
-    if args.check:
+    if options.check:
         return 0
-    if args.dry_run:
-        from .timing import report
+    if options.dry_run:
+        from .plan import show
         report()
-        from . import show
-        print(show.as_json(plan, profile.binary) if args.json else show.text(plan, profile.binary))
+        print(show.as_json(plan, profile.binary) if options.json else show.text(plan, profile.binary))
         return 0
-    if isinstance(args, _DropIn) and plan.direct:
-        # the exec process model: the caller's pid becomes QEMU's (launch.py)
-        from .launch import exec_qemu
-        exec_qemu(profile.binary, plan.direct_argv)
-    from . import feed
-    return feed.run(plan, profile.binary, verbose=args.verbose, debug=args.debug)
+    if options.drop_in and plan.direct:
+        # the exec process model: the caller's pid becomes QEMU's
+        from .run.exec import exec_qemu
+        exec_qemu(profile.binary, plan.direct_argv, inherited)
+    from .run import session           # socket, subprocess, the watchdog: not for --check
+    return session.run(plan, profile.binary, inherited, verbose=options.verbose,
+                       debug=options.debug)
+
+
+def _plan(options: Options, profile):
+    """The kept plan, or the commands parsed and planned now (and kept)."""
+    mode = ("compat" if options.compat else "in-order") + (" feed" if options.feed else "")
+    if options.argv is not None:
+        key = kept.key(mode + " argv", options.argv, profile)
+    else:
+        key = kept.key(mode + " script", [os.path.abspath(options.script)] + options.extra,
+                       profile)
+    plan = kept.load(key)
+    if plan is not None:
+        return plan
+    from .lang.parse import parse_file
+    from .plan.planner import plan as make_plan
+    files: list[str] = []
+    if options.argv is not None:
+        commands = parse_argv(options.argv, profile.options, JSON_OPTIONS)
+    else:
+        commands = parse_file(options.script, files=files)
+        if options.extra:
+            commands += parse_argv(options.extra, profile.options, JSON_OPTIONS, name="args")
+    commands = expand(commands, files, READCONFIG_GROUPS)
+    mark("parse")
+    plan = make_plan(commands, profile, compat=options.compat, feed=options.feed)
+    kept.store(key, plan, files)
+    return plan

@@ -216,6 +216,19 @@ def wait_gone(name: str, timeout=15.0) -> bool:
     return False
 
 
+def wait_fed(proc, steps: int, timeout=60.0) -> None:
+    """Wait until inorder-qemu, run with -v, has sent `steps` QMP steps: an
+    event of the feed itself, not a guess at how long it takes."""
+    deadline = time.monotonic() + timeout
+    sent = 0
+    while sent < steps:
+        assert time.monotonic() < deadline, "the feed did not get that far"
+        line = proc.stderr.readline()
+        assert line, f"inorder-qemu ended after {sent} steps"
+        if "] -> " in line:
+            sent += 1
+
+
 def wait_exit(proc, timeout=30):
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from inorder.errors import ScriptError
-from inorder.parse import parse_file
+from inorder.lang.parse import parse_file
 
 from conftest import Monitor, script, wait_exit
 

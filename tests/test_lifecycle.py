@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import pytest
 
-from conftest import Monitor, qemu_pids, script, wait_exit, wait_gone
+from conftest import Monitor, qemu_pids, script, wait_exit, wait_fed, wait_gone
 
 
 def plan_of(iq, vm, *flags):
@@ -115,12 +114,8 @@ def test_sigterm_during_the_feed_stops_qemu_cleanly(iq_bg, tmp_path, sockdir, na
     lines = [f"-name guest={name}", "-m 256M", f"-qmp unix:{sock},server=on,wait=off"]
     lines += ["qom-set path=/machine property=dump-guest-core value=true"] * 20000
     vm = script(tmp_path / "vm.qcmd", *lines)
-    proc = iq_bg(vm)
-    # wait until the feed is under way
-    deadline = time.monotonic() + 30
-    while not qemu_pids(name) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.5)
+    proc = iq_bg("-v", vm)
+    wait_fed(proc, 100)                       # the feed is under way
     proc.send_signal(signal.SIGTERM)
     rc, _, err = wait_exit(proc)
     assert rc == 128 + signal.SIGTERM, err
@@ -146,8 +141,10 @@ def test_profile_is_probed_once_and_cached_per_binary(env, iq, tmp_path, launche
     assert len([a for a in launches.all() if a[:2] == ["-M", "none"]]) == 1
 
 
-def test_profile_knows_what_preconfig_allows(env, tmp_path):
+def test_profile_knows_what_preconfig_allows(env, iq, tmp_path):
     import glob
+    # the profile of the test binary, probed now if no test before this one did
+    assert iq("--dry-run", script(tmp_path / "vm.qcmd", "-m 256M")).returncode == 0
     cache = env["env"]["INORDER_CACHE"]
     data = [json.load(open(p)) for p in glob.glob(os.path.join(cache, "*.json"))
             if not p.endswith(".schema.json")]

@@ -17,7 +17,7 @@ import pexpect
 import pytest
 
 from conftest import (Monitor, free_port, qemu_pids, raw_connect, read_until, script,
-                      wait_exit, wait_gone)
+                      wait_exit, wait_fed, wait_gone)
 
 MARK = "qom-set path=/machine property=dump-guest-core value=false"
 
@@ -220,9 +220,11 @@ def test_a_client_never_sees_a_half_configured_vm(iq_bg, tmp_path, sockdir, name
     failures = []
     for run in range(50):
         answers = {}
+        trying = threading.Event()
 
         def client():
             try:
+                trying.set()
                 s = raw_connect(sock, timeout=60)
                 read_until(s, b"\n")
                 s.sendall(b'{"execute": "qmp_capabilities"}\n'
@@ -240,8 +242,8 @@ def test_a_client_never_sees_a_half_configured_vm(iq_bg, tmp_path, sockdir, name
                 answers["error"] = repr(e)
 
         t = threading.Thread(target=client)
-        t.start()                            # before inorder-qemu starts
-        time.sleep(0.01)
+        t.start()
+        trying.wait()                        # it tries before inorder-qemu starts
         proc = iq_bg(vm)
         t.join(90)
         rc, _, err = wait_exit(proc, timeout=60)
@@ -260,8 +262,11 @@ def test_kill_9_during_the_feed_leaves_nothing(iq_bg, tmp_path, sockdir, name):
                 f"-qmp unix:{sock},server=on,wait=off", *long_feed(6000))
     rng = random.Random(1234)
     for run in range(20):
-        proc = iq_bg(vm)
-        time.sleep(rng.uniform(0.05, 1.2))   # start-up, launch, feed (about 2.5 s)
+        proc = iq_bg("-v", vm)
+        # a random point: before QEMU starts, or after a random number of steps
+        steps = rng.choice([0, rng.randrange(1, 6000)])
+        if steps:
+            wait_fed(proc, steps)
         proc.kill()
         proc.wait()
         assert wait_gone(name, timeout=10), f"run {run}: QEMU survived"

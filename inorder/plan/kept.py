@@ -4,8 +4,8 @@ planner (about 60 ms of a start).
 A plan is valid for the same script files (the content of the script and of
 each include), the same extra arguments, the same QEMU binary (its profile
 key) and the same inorder-qemu code.  What a plan checked on the filesystem is
-checked again when it runs (monitor paths, in monitors.py); plans that use
-inherited file descriptors are not kept, since those differ between runs.
+checked again when it runs (monitor paths, in run/monitors.py); plans that
+use inherited file descriptors are not kept, since those differ between runs.
 """
 
 from __future__ import annotations
@@ -14,24 +14,34 @@ import os
 import pickle
 import zlib
 
-from .profile import cache_dir
+from .. import cache
 
-_CODE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ROOMS = ("", "lang", "qemu", "plan", "run")
+
+
+def _code() -> list[str]:
+    """The package's modules and their mtimes: a kept plan is for this code."""
+    out = []
+    for room in _ROOMS:
+        folder = os.path.join(_PACKAGE, room)
+        out += [f"{room}/{e.name}:{e.stat().st_mtime_ns}"
+                for e in sorted(os.scandir(folder), key=lambda e: e.name)
+                if e.name.endswith(".py")]
+    return out
 
 
 def key(mode: str, words: list[str], profile) -> str:
     """Everything a kept plan depends on, as text (stored with the plan and
     compared in full: the file name is only a checksum of it)."""
-    code = [f"{e.name}:{e.stat().st_mtime_ns}" for e in sorted(os.scandir(_CODE), key=lambda e: e.name)
-            if e.name.endswith(".py")]
-    return repr((code, mode, words, profile.binary, profile.key))
+    return repr((_code(), mode, words, profile.binary, profile.key))
 
 
 def _path(k: str) -> str:
     # crc32 and adler32 are in zlib, which costs nothing to import (hashlib
     # loads OpenSSL: about 2 ms of every start)
     data = k.encode()
-    return os.path.join(cache_dir(), "plans", f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.pickle")
+    return os.path.join(cache.directory(), "plans", f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.pickle")
 
 
 def load(k: str):
@@ -66,12 +76,8 @@ def store(k: str, plan, files: list[str]) -> None:
     if any(m.inherited_fd is not None for m in plan.monitors):
         return
     deps = [(path, _digest(path)) for path in files]
-    path = _path(k)
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}"
-        with open(tmp, "wb") as f:
-            pickle.dump((k, deps, plan), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        cache.write_atomically(_path(k), pickle.dumps((k, deps, plan),
+                                                      protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass                      # a cache that cannot be written is no error

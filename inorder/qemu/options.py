@@ -1,20 +1,20 @@
-"""What inorder-qemu knows about QEMU's options and commands, as tables.
+"""QEMU's options, as a table: what each one is for inorder-qemu.
 
-Each option has a role that decides its phases and channel (see plan.py):
+Each option has a role that decides its phases and channel (plan/channel.py):
 
   argv      only QEMU's argv can set it: allowed in `startup` only
   device    cold-plugged on argv before machine-ready, hot-plugged after
   backend   created over QMP at its position (object-add, blockdev-add, ...)
   numa      set-numa-node, in preconfig
   chardev   argv (QEMU 7.2 refuses chardev-add before machine-ready)
-  monitor   argv, created suspended and released after the feed (monitors.py)
+  monitor   argv, created suspended and released after the feed (plan/monitors.py)
   stop      -S: the feed ends in machine-ready
   preconfig --preconfig: the feed ends in preconfig
   daemonize -daemonize, -pidfile: readiness is signalled by inorder-qemu after
             the release, not by QEMU (which would do it still in preconfig)
 
 Options not listed here are `argv` options; whether they exist and take an
-argument is learned from the binary (profile.py).
+argument is learned from the binary (its profile).
 """
 
 from __future__ import annotations
@@ -56,28 +56,28 @@ class OptionSpec:
         self.uses = uses or {}
 
 
-_DEVICE_USES = {
+DEVICE_USES = {
     "netdev": Use(NETDEV), "drive": Use(BLOCK), "chardev": Use(CHARDEV),
     "rng": Use(OBJECT), "memdev": Use(OBJECT), "iothread": Use(OBJECT),
     "bus": Use(DEVICE),
 }
-_OBJECT_USES = {
+OBJECT_USES = {
     "chardev": Use(CHARDEV), "netdev": Use(NETDEV), "keyid": Use(OBJECT),
     "passwordid": Use(OBJECT), "tls-creds": Use(OBJECT), "iothread": Use(OBJECT),
 }
 # blockdev members that name another node when given as a string
-_BLOCK_USES = {
+BLOCK_USES = {
     "file": Use(BLOCK), "backing": Use(BLOCK), "data-file": Use(BLOCK),
     "image": Use(BLOCK), "test": Use(BLOCK), "raw": Use(BLOCK),
 }
 
 OPTIONS: dict[str, OptionSpec] = {
     "device": OptionSpec("device", "qemuopts", "driver", json=True,
-                         qmp="device_add", defines=(DEVICE, "id"), uses=_DEVICE_USES),
+                         qmp="device_add", defines=(DEVICE, "id"), uses=DEVICE_USES),
     "object": OptionSpec("backend", "keyval", "qom-type", json=True,
-                         qmp="object-add", defines=(OBJECT, "id"), uses=_OBJECT_USES),
+                         qmp="object-add", defines=(OBJECT, "id"), uses=OBJECT_USES),
     "blockdev": OptionSpec("backend", "keyval", None, json=True,
-                           qmp="blockdev-add", defines=(BLOCK, "node-name"), uses=_BLOCK_USES),
+                           qmp="blockdev-add", defines=(BLOCK, "node-name"), uses=BLOCK_USES),
     "netdev": OptionSpec("backend", "qemuopts", "type", json=True,
                          qmp="netdev_add", defines=(NETDEV, "id")),
     "numa": OptionSpec("numa", "qemuopts", "type", qmp="set-numa-node",
@@ -101,20 +101,6 @@ OPTIONS: dict[str, OptionSpec] = {
     "pidfile": OptionSpec("daemonize"),
 }
 
-# QEMU's own creation order for what a plan may create before board init
-# (vl.c: qemu_create_early_backends makes early objects, then chardevs, then
-# block devices; qemu_create_late_backends makes netdevs, then late objects;
-# -numa comes after).  When every reference among these points down this
-# order, QEMU's argv means what the script means, and QEMU can be given the
-# whole plan at once (plan.Plan.direct).
-NATIVE_ORDER = {"early-object": 0, "chardev": 1, "blockdev": 2, "drive": 2, "netdev": 3,
-                "late-object": 4, "numa": 5}
-# object types QEMU creates late (vl.c object_create_early: they name a
-# chardev, netdev or block node, or allocate guest memory): exact names, or
-# prefixes ending in '-'
-LATE_OBJECTS = ("rng-egd", "qtest", "cryptodev-vhost-user", "vhost-user-blk-server",
-                "filter-", "colo-compare", "memory-backend-")
-
 # Options whose argument is a legacy chardev spec ("stdio", "mon:stdio", ...).
 CHARDEV_SPEC_OPTIONS = {"serial", "parallel", "monitor", "qmp", "qmp-pretty",
                         "debugcon", "virtioconsole"}
@@ -124,57 +110,14 @@ ARGV = OptionSpec()
 # Options QEMU's -h does not show (or shows in a form that hides the arity).
 EXTRA_OPTIONS = {"preconfig": False, "h": False, "help": False, "M": True}
 
-# QMP commands that define, delete or use ids, by argument name.
-COMMAND_DEFINES = {
-    "object-add": (OBJECT, "id"), "blockdev-add": (BLOCK, "node-name"),
-    "netdev_add": (NETDEV, "id"), "device_add": (DEVICE, "id"),
-    "chardev-add": (CHARDEV, "id"),
-}
-COMMAND_DELETES = {
-    "object-del": (OBJECT, "id"), "blockdev-del": (BLOCK, "node-name"),
-    "netdev_del": (NETDEV, "id"), "device_del": (DEVICE, "id"),
-    "chardev-remove": (CHARDEV, "id"),
-}
-COMMAND_USES = {
-    "device_add": _DEVICE_USES,
-    "object-add": _OBJECT_USES,
-    "blockdev-add": _BLOCK_USES,
-    "set-numa-node": {"memdev": Use(OBJECT)},
-}
-
-# Phase rules QEMU checks inside a command's handler, where no probe can see
-# them (the probe learns only what QEMU refuses before running a command).
-# name -> (first phase, last phase), as Phase values.
-COMMAND_PHASES = {
-    "set-numa-node": (1, 1),      # "permitted only before the machine has been created"
-    "x-exit-preconfig": (1, 1),
-    "cont": (2, 3),
-}
-# Commands a script may not send: inorder-qemu speaks them itself.
-RESERVED_COMMANDS = {
-    "qmp_capabilities": "inorder-qemu negotiates QMP capabilities itself",
-}
-
-# Commands whose effects stay inside QEMU: the feed may send them before the
-# previous ones have answered (pipelining), because when one fails, QEMU is
-# stopped and whatever the later ones did is gone with it.  Anything that can
-# change the world outside QEMU (image creation, block jobs, exports, files
-# written, scripts run, migration) is sent alone, after every earlier reply.
-# name -> None (always safe), or (argument, the values for which it is safe)
-PIPELINE_SAFE = {
-    "qom-set": None, "qom-get": None, "qom-list": None, "set-numa-node": None,
-    "device_add": None, "x-exit-preconfig": None, "cont": None, "stop": None,
-    "query-status": None, "query-pci": None, "query-block": None,
-    "object-add": ("qom-type", {
-        "memory-backend-ram", "memory-backend-memfd", "iothread", "rng-builtin",
-        "rng-random", "secret", "throttle-group", "tls-creds-anon", "tls-creds-psk",
-        "tls-creds-x509", "authz-simple", "authz-list"}),
-    "netdev_add": ("type", {"user", "hubport"}),
-    "blockdev-add": ("driver", {"file", "host_device", "qcow2", "raw", "null-co", "null-aio",
-                                "throttle", "copy-on-read", "preallocate", "luks"}),
-}
-
 # Invocations that only ask QEMU something (its version, its help, a list of
 # machines or devices): passed straight to QEMU, as they are.
 QUERY_FLAGS = {"version", "h", "help", "audio-help"}
 QUERY_ARGUMENTS = ("help", "?")
+
+# Options whose argument may be a JSON object (QEMU: an argument that starts
+# with '{' is JSON for these).
+JSON_OPTIONS = frozenset(name for name, spec in OPTIONS.items() if spec.json)
+
+# -readconfig: QemuOpts group names that are not the option's name
+READCONFIG_GROUPS = {"memory": "m", "smp-opts": "smp", "boot-opts": "boot"}

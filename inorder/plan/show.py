@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import shlex
 
-from .plan import Plan
+from ..qemu import flags
+from .step import Plan
 
 
 def text(plan: Plan, binary: str) -> str:
     out = []
-    launch = ["-S"] + (["--preconfig"] if plan.preconfig else [])
+    launch = flags.STOPPED + (flags.PRECONFIG if plan.preconfig else [])
     out.append(f"# QEMU command line (launched with {' '.join(launch)} and a private monitor)")
     width = max([len(str(s.command.loc)) for s in plan.steps] + [8])
     out.append(binary + " \\")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .source import Location
 
 
@@ -34,8 +36,7 @@ class Command:
         if self.arg is None:
             return [f"-{self.name}"]
         if self.json:
-            import json as _json
-            return [f"-{self.name}", self.text or _json.dumps(self.arg)]
+            return [f"-{self.name}", self.text or json.dumps(self.arg)]
         return [f"-{self.name}", self.arg]
 
     @property
@@ -44,14 +45,13 @@ class Command:
 
     def spelling(self) -> str:
         """How the command reads in a script (for plans and messages)."""
-        import json as _json
         if self.is_option:
             if self.arg is None:
                 return f"-{self.name}"
-            arg = _json.dumps(self.arg) if self.json else self.arg
+            arg = json.dumps(self.arg) if self.json else self.arg
             return f"-{self.name} {arg}"
         if self.arg:
-            return f"{self.name} {_json.dumps(self.arg)}"
+            return f"{self.name} {json.dumps(self.arg)}"
         return self.name
 
     def arg_at(self, offset: int, length: int = 1) -> Location:

@@ -16,20 +16,18 @@ from __future__ import annotations
 import os
 import re
 
+from ..errors import ScriptError
 from .command import Command
-from .errors import ScriptError
 from .source import Location, Source
-
-# QemuOpts group names that are not the option's name
-GROUP_OPTION = {"memory": "m", "smp-opts": "smp", "boot-opts": "boot"}
 
 _SECTION = re.compile(r'\[\s*([^\s\]"]+)\s*(?:"([^"]*)")?\s*\]\s*$')
 _KEY = re.compile(r'([^\s=]+)\s*=\s*"([^"]*)"\s*$')
 
 
-def expand(commands: list[Command], files: list[str]) -> list[Command]:
+def expand(commands: list[Command], files: list[str], groups: dict[str, str]) -> list[Command]:
     """Replace every -readconfig command by the sections of its file; `files`
-    collects the paths read (a kept plan depends on them)."""
+    collects the paths read (a kept plan depends on them); `groups` names the
+    option of each QemuOpts group whose name is not the option's."""
     if not any(c.is_option and c.name == "readconfig" for c in commands):
         return commands
     out = []
@@ -37,7 +35,7 @@ def expand(commands: list[Command], files: list[str]) -> list[Command]:
         if cmd.is_option and cmd.name == "readconfig" and isinstance(cmd.arg, str):
             path = _path(cmd)
             files.append(os.path.abspath(path))
-            out.extend(read(path, cmd.arg_loc or cmd.loc))
+            out.extend(read(path, cmd.arg_loc or cmd.loc, groups))
         else:
             out.append(cmd)
     return out
@@ -50,12 +48,12 @@ def _path(cmd: Command) -> str:
     return os.path.join(os.path.dirname(cmd.loc.source.name), cmd.arg)
 
 
-def read(path: str, included_from: Location) -> list[Command]:
+def read(path: str, included_from: Location, groups: dict[str, str]) -> list[Command]:
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from None
+        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from e
     source = Source(path, text, included_from=included_from)
     commands: list[Command] = []
     section: tuple[Command, list[str]] | None = None
@@ -68,7 +66,7 @@ def read(path: str, included_from: Location) -> list[Command]:
         m = _SECTION.match(stripped)
         if m:
             group, name = m.groups()
-            cmd = Command("option", GROUP_OPTION.get(group, group), loc, arg_loc=None)
+            cmd = Command("option", groups.get(group, group), loc, arg_loc=None)
             words = [f"id={_escape(name)}"] if name is not None else []
             section = (cmd, words)
             commands.append(cmd)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .optstr import Many, plain
+from ..lang.optarg import Many, plain
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)\s*$")
 _SUFFIX = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30,

@@ -1,21 +1,24 @@
 """A QEMU-style argv → commands, left to right.
 
-Which options take an argument is learned from the binary (profile.options),
-as QEMU itself decides it from its option table: `-m 2G` is one command, `-S`
-another.  A word that is not an option is a disk image, as for QEMU (-hda).
+Which options take an argument is learned from the binary (its profile), as
+QEMU itself decides it from its option table: `-m 2G` is one command, `-S`
+another; which accept a JSON object is the caller's to say.  A word that is
+not an option is a disk image, as for QEMU (-hda).
 """
 
 from __future__ import annotations
 
 import json
 
+from ..errors import ScriptError
 from .command import Command
-from .errors import ScriptError
-from .options import OPTIONS
 from .source import Location, Source
 
 
-def parse_argv(argv: list[str], options: dict[str, bool], *, name: str = "argv") -> list[Command]:
+def parse_argv(argv: list[str], options: dict[str, bool], json_options: frozenset[str] = frozenset(),
+               *, name: str = "argv") -> list[Command]:
+    """`options`: option name → whether it takes an argument; `json_options`:
+    the options whose argument may be a JSON object."""
     source = Source(name, argv=list(argv))
     commands = []
     i = 0
@@ -44,12 +47,11 @@ def parse_argv(argv: list[str], options: dict[str, bool], *, name: str = "argv")
             arg = argv[i + 1]
             source.argv_lines[i] = f"{word} {arg}"
             cmd.arg_loc = Location(source, i, len(word) + 2, len(arg))
-            spec = OPTIONS.get(opt)
-            if spec is not None and spec.json and arg.lstrip().startswith("{"):
+            if opt in json_options and arg.lstrip().startswith("{"):
                 try:
                     cmd.arg, cmd.json, cmd.text = json.loads(arg), True, arg
                 except json.JSONDecodeError as e:
-                    raise ScriptError(f"malformed JSON: {e.msg}", cmd.arg_loc.at(e.pos)) from None
+                    raise ScriptError(f"malformed JSON: {e.msg}", cmd.arg_loc.at(e.pos)) from e
                 if not isinstance(cmd.arg, dict):
                     raise ScriptError("expected a JSON object", cmd.arg_loc)
             else:

@@ -1,6 +1,6 @@
 """The exec process model: inorder-qemu becomes QEMU.
 
-When the plan leaves nothing to feed (plan.Plan.direct), the drop-in execs
+When the plan leaves nothing to feed (plan/direct.py), the drop-in execs
 QEMU in its own process with the whole argv.  The pid the caller started is
 then QEMU's: libvirt, systemd and `$!` track, signal and reap QEMU itself;
 every fd the caller passed (a monitor socket, `-add-fd` sets, a pidfile lock)
@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import sys
 
-from . import early
-from .errors import InorderError
-from .timing import mark, report
+from ..errors import LaunchError
+from ..timing import mark, report
+from .inherited import Inherited
 
 
-def exec_qemu(binary: str, argv: list[str]) -> None:
-    early.unhold()
+def exec_qemu(binary: str, argv: list[str], inherited: Inherited) -> None:
+    inherited.unhold()
     mark("exec")
     report()
     sys.stdout.flush()
@@ -28,4 +28,4 @@ def exec_qemu(binary: str, argv: list[str]) -> None:
     try:
         os.execv(binary, [binary, *argv])
     except OSError as e:
-        raise InorderError(f"cannot run {binary}: {e.strerror}") from None
+        raise LaunchError(f"cannot run {binary}: {e.strerror}") from e

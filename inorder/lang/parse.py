@@ -1,61 +1,17 @@
-"""Text → commands: the .qcmd language (grammar/qcmd.lark) and `include`."""
+"""Text → commands: the .qcmd language (grammar/qcmd.lark) and `include`.
+
+The grammar splits lines into option, QMP and include shapes; this module gives
+them their meaning: unquoting, JSON arguments, qmp-shell style keys.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 
+from ..errors import ScriptError
 from .command import Command
-from .errors import ScriptError
 from .source import Location, Source
-
-
-@functools.cache
-def _parser():
-    # lark is imported here, not at module level: plans served from the cache
-    # (and `--help`) never pay for it.
-    import hashlib
-
-    import lark
-    from .profile import cache_dir
-    grammar = _grammar_text()
-    # Building the LALR tables costs more than parsing a long script: keep
-    # them, keyed by the grammar and lark's version.
-    key = hashlib.sha256((lark.__version__ + grammar).encode()).hexdigest()[:16]
-    cache = os.path.join(cache_dir(), f"grammar-{key}.lark.pickle")
-    try:
-        os.makedirs(cache_dir(), exist_ok=True)
-    except OSError:
-        cache = False
-    return lark.Lark(grammar, parser="lalr", lexer="contextual",
-                     maybe_placeholders=False, cache=cache, transformer=_Shapes())
-
-
-class _Shapes:
-    """Rule callbacks run inside the LALR parser: no tree is built, each
-    command comes out as (rule, tokens)."""
-
-    def __getattr__(self, rule):
-        if rule.startswith("_") or not rule.islower():   # inlined rules, terminals
-            raise AttributeError(rule)
-        return lambda children: (rule, children)
-
-    def start(self, children):
-        return children
-
-
-def _grammar_text() -> str:
-    # Installed, the grammar is package data (inorder/grammar/); in a source
-    # checkout it is beside the package.  (Paths, not importlib.resources,
-    # which alone costs 15 ms to import.)
-    here = os.path.dirname(os.path.abspath(__file__))
-    for path in (os.path.join(here, "grammar", "qcmd.lark"),
-                 os.path.join(os.path.dirname(here), "grammar", "qcmd.lark")):
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                return f.read()
-    raise FileNotFoundError("grammar/qcmd.lark is missing from the installation")
 
 
 def parse_file(path: str, *, included_from: Location | None = None,
@@ -70,9 +26,9 @@ def parse_file(path: str, *, included_from: Location | None = None,
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from None
+        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from e
     except UnicodeDecodeError as e:
-        raise ScriptError(f"{path} is not UTF-8 text: {e.reason}", included_from) from None
+        raise ScriptError(f"{path} is not UTF-8 text: {e.reason}", included_from) from e
     if files is not None:
         files.append(path)
     source = Source(path, text, included_from=included_from)
@@ -91,19 +47,19 @@ def parse_file(path: str, *, included_from: Location | None = None,
 
 def parse_text(source: Source) -> list[Command | tuple[str, Location]]:
     """Parse one source; includes are returned as (path, location) pairs."""
-    import lark
+    from . import grammar       # lark: about 100 ms, only when there is text to parse
     text = source.text
     if not text.endswith("\n"):
         text += "\n"
     try:
-        tree = _parser().parse(text)
-    except lark.exceptions.UnexpectedCharacters as e:
+        tree = grammar.parser().parse(text)
+    except grammar.UnexpectedCharacters as e:
         loc = Location(source, e.line, e.column)
-        raise ScriptError(f"unexpected character {text[e.pos_in_stream]!r}", loc) from None
-    except lark.exceptions.UnexpectedToken as e:
+        raise ScriptError(f"unexpected character {text[e.pos_in_stream]!r}", loc) from e
+    except grammar.UnexpectedToken as e:
         tok = e.token
         loc = Location(source, tok.line or 1, tok.column or 1, len(tok) or 1)
-        raise ScriptError(_unexpected(tok), loc) from None
+        raise ScriptError(_unexpected(tok), loc) from e
     return [_command(source, kind, toks) for kind, toks in tree]
 
 
@@ -201,7 +157,7 @@ def decode_json(source: Source, tok) -> dict:
         before = raw[:pos]
         line = tok.line + before.count("\n")
         column = (tok.column + pos) if "\n" not in before else pos - before.rfind("\n")
-        raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from None
+        raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from e
     if not isinstance(value, dict):
         raise ScriptError("expected a JSON object", _loc(source, tok))
     return value

@@ -29,7 +29,7 @@ class Terminal:
         self._kept = bytearray()
         self._released = False
         self._saved = None
-        # asyncio is imported once QEMU runs (feed.py): not here, at the spawn
+        # asyncio is imported once QEMU runs (session.py): not here, at the spawn
         self._loop = None
         self._eof = None
         if self.tty:

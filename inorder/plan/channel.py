@@ -1,0 +1,118 @@
+"""Channel choice: what each option's role (qemu/options.py) does at its place.
+
+- argv, fixed at launch: what only argv can set, every cold device (QEMU
+  realizes argv devices in argv order during x-exit-preconfig, after every
+  preconfig QMP step), and whatever an argv item needs when it is created;
+- QMP, in script order, at the phase the command runs in.
+
+Each handler takes the planner, the command, its option spec, and its
+argument split into pairs and nested (args); ROLES maps a role to its handler.
+"""
+
+from __future__ import annotations
+
+from ..lang import optarg
+from ..lang.source import Note
+from ..qemu.phase import Phase
+from .step import QMP, Step
+
+
+def argv_only(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+    if args is not None:
+        p.check_ids(cmd, spec.uses, pairs, args, creation=True)
+    step = p.argv_step(cmd, "only QEMU's argv can set it")
+    p.refs.define(cmd, spec.defines, pairs, args, step)
+    p.monitors.option(step)
+
+
+def chardev(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
+    p.check_ids(cmd, spec.uses, pairs, args, creation=True)
+    step = p.argv_step(cmd, "QEMU 7.2 refuses chardev-add before machine-ready", pairs)
+    p.refs.define(cmd, spec.defines, pairs, args, step)
+    p.monitors.chardev(step, args)
+
+
+def monitor(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+    if args is not None:
+        p.check_ids(cmd, spec.uses, pairs, args, creation=True)
+    step = p.argv_step(cmd, "a monitor, released when the feed is done", pairs)
+    p.monitors.monitor(step, args)
+
+
+def stop(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-S'")
+    p.phases.stop_at(Phase.MACHINE_READY)
+
+
+def preconfig(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'--preconfig'")
+    p.phases.stop_at(Phase.PRECONFIG)
+
+
+def readiness(p, cmd, spec, pairs, args):
+    # Kept off QEMU's argv as written: QEMU would detach and show its
+    # pidfile while still in preconfig.  inorder-qemu detaches once the VM
+    # is released and puts QEMU's pidfile in place then (run/pidfile.py).
+    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
+    if cmd.name == "daemonize":
+        p.daemonize = True
+    else:
+        p.pidfile = cmd.arg
+
+
+def device(p, cmd, spec, pairs, args):
+    cold = p.phases.phase <= Phase.PRECONFIG
+    # compat: a cold device's references are resolved at board init
+    p.check_ids(cmd, spec.uses, pairs, args, board=p.compat and cold)
+    if cold:
+        step = p.argv_step(cmd, "cold plug: realized at machine-ready, in argv order", pairs)
+        p.refs.define(cmd, spec.defines, pairs, args, step)
+        dev_id = args.get("id") if isinstance(args, dict) else None
+        if isinstance(dev_id, str):
+            p.cold_devices.add(dev_id)
+        return
+    by = p.phases.advanced_by.get(Phase.MACHINE_READY)
+    notes = []
+    if by is not None:
+        notes.append(Note(by.loc, f"the machine was built here, by '{by.spelling()[:60]}'; "
+                                  "put the device above it to cold-plug it"))
+    step = Step(cmd, QMP, p.phases.phase, "hot plug: the machine is already built",
+                execute=spec.qmp, arguments=optarg.plain(args), pairs=pairs, notes=notes)
+    p.emit(step)
+    p.refs.define(cmd, spec.defines, pairs, args, step)
+
+
+def backend(p, cmd, spec, pairs, args):
+    p.check_ids(cmd, spec.uses, pairs, args)
+    phase = max(p.phases.phase, Phase.PRECONFIG)
+    arguments = args if cmd.json else p.profile.schema.coerce_arguments(spec.qmp, args)
+    step = Step(cmd, QMP, phase, f"{spec.qmp} at its position",
+                execute=spec.qmp, arguments=arguments, pairs=pairs)
+    p.emit(step)
+    p.refs.define(cmd, spec.defines, pairs, args, step)
+
+
+def numa(p, cmd, spec, pairs, args):
+    p.phases.require(cmd, Phase.STARTUP, Phase.PRECONFIG, "'-numa'")
+    forward = p.check_ids(cmd, spec.uses, pairs, args, board=p.compat)
+    arguments = p.profile.schema.coerce_arguments(spec.qmp, args)
+    why = "set-numa-node before board init"
+    if forward:
+        why += " (after the backends it names, as QEMU orders it)"
+    step = Step(cmd, QMP, Phase.PRECONFIG, why, execute=spec.qmp, arguments=arguments,
+                pairs=pairs)
+    if forward:
+        p.deferred.append(step)           # QEMU applies -numa after every backend
+    else:
+        p.emit(step)
+
+
+ROLES = {
+    "argv": argv_only, "chardev": chardev, "monitor": monitor, "stop": stop,
+    "preconfig": preconfig, "daemonize": readiness, "device": device,
+    "backend": backend, "numa": numa,
+}
+

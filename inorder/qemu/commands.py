@@ -1,0 +1,71 @@
+"""QEMU's QMP commands, as tables: the ids they define, delete and use, the
+phase rules no probe can see, and which of them may be pipelined."""
+
+from __future__ import annotations
+
+from .options import BLOCK, BLOCK_USES, CHARDEV, DEVICE, DEVICE_USES, NETDEV, OBJECT, \
+    OBJECT_USES, Use
+from .phase import CONT, EXIT_PRECONFIG, Phase
+
+CAPABILITIES = "qmp_capabilities"      # the handshake, before any command
+
+# QMP commands that define, delete or use ids, by argument name.
+COMMAND_DEFINES = {
+    "object-add": (OBJECT, "id"), "blockdev-add": (BLOCK, "node-name"),
+    "netdev_add": (NETDEV, "id"), "device_add": (DEVICE, "id"),
+    "chardev-add": (CHARDEV, "id"),
+}
+COMMAND_DELETES = {
+    "object-del": (OBJECT, "id"), "blockdev-del": (BLOCK, "node-name"),
+    "netdev_del": (NETDEV, "id"), "device_del": (DEVICE, "id"),
+    "chardev-remove": (CHARDEV, "id"),
+}
+COMMAND_USES = {
+    "device_add": DEVICE_USES,
+    "object-add": OBJECT_USES,
+    "blockdev-add": BLOCK_USES,
+    "set-numa-node": {"memdev": Use(OBJECT)},
+}
+
+# Phase rules QEMU checks inside a command's handler, where no probe can see
+# them (the probe learns only what QEMU refuses before running a command).
+# name -> (first phase, last phase)
+COMMAND_PHASES = {
+    "set-numa-node": (Phase.PRECONFIG, Phase.PRECONFIG),  # "permitted only before the machine has been created"
+    EXIT_PRECONFIG: (Phase.PRECONFIG, Phase.PRECONFIG),
+    CONT: (Phase.MACHINE_READY, Phase.RUNNING),
+}
+# Commands a script may not send: inorder-qemu speaks them itself.
+RESERVED_COMMANDS = {
+    CAPABILITIES: "inorder-qemu negotiates QMP capabilities itself",
+}
+
+# Commands whose effects stay inside QEMU: the feed may send them before the
+# previous ones have answered (pipelining), because when one fails, QEMU is
+# stopped and whatever the later ones did is gone with it.  Anything that can
+# change the world outside QEMU (image creation, block jobs, exports, files
+# written, scripts run, migration) is sent alone, after every earlier reply.
+# name -> None (always safe), or (argument, the values for which it is safe)
+PIPELINE_SAFE = {
+    "qom-set": None, "qom-get": None, "qom-list": None, "set-numa-node": None,
+    "device_add": None, EXIT_PRECONFIG: None, CONT: None, "stop": None,
+    "query-status": None, "query-pci": None, "query-block": None,
+    "object-add": ("qom-type", {
+        "memory-backend-ram", "memory-backend-memfd", "iothread", "rng-builtin",
+        "rng-random", "secret", "throttle-group", "tls-creds-anon", "tls-creds-psk",
+        "tls-creds-x509", "authz-simple", "authz-list"}),
+    "netdev_add": ("type", {"user", "hubport"}),
+    "blockdev-add": ("driver", {"file", "host_device", "qcow2", "raw", "null-co", "null-aio",
+                                "throttle", "copy-on-read", "preallocate", "luks"}),
+}
+
+
+def pipeline_safe(execute: str, arguments) -> bool:
+    """Whether a command may be sent before the earlier ones have answered."""
+    rule = PIPELINE_SAFE.get(execute, False)
+    if rule is None:
+        return True
+    if rule is False:
+        return False
+    key, values = rule
+    return isinstance(arguments, dict) and arguments.get(key) in values

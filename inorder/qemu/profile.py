@@ -1,0 +1,77 @@
+"""What one QEMU binary allows, learned from the binary once and cached.
+
+QEMU hides which commands may run in preconfig (`allow-preconfig` is not in
+query-qmp-schema, on purpose), so a probe asks the binary itself
+(run/probe.py).  The profile keeps what it learned: the version, the QMP
+commands and those allowed in preconfig, the options of `-h` and whether each
+takes an argument, and the QMP schema (to type key=value arguments).
+
+The cache is data (JSON), keyed by the binary's path, size and mtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+
+from .. import cache
+from .binary import resolve
+from .options import EXTRA_OPTIONS
+from .schema import Schema
+
+FORMAT = 2
+
+
+class Profile:
+    def __init__(self, binary: str, version: str, commands: set[str], preconfig: set[str],
+                 options: dict[str, bool], schema_file: str, key: tuple = ()):
+        self.binary = binary
+        self.version = version
+        self.commands = commands
+        self.preconfig = preconfig
+        self.options = options
+        self.schema_file = schema_file
+        self.key = key                # what the cache is keyed by (kept plans use it too)
+        self._schema: Schema | None = None
+
+    @property
+    def schema(self) -> Schema:
+        """The QMP schema, read only when a key=value argument needs typing
+        (about 1 MB of JSON: 10 ms)."""
+        if self._schema is None:
+            with open(self.schema_file, encoding="utf-8") as f:
+                self._schema = Schema(json.load(f))
+        return self._schema
+
+
+def load(binary: str) -> Profile:
+    """The profile of `binary`, from the cache or probed now."""
+    path = resolve(binary)
+    st = os.stat(path)
+    key = {"format": FORMAT, "path": os.path.realpath(path), "size": st.st_size,
+           "mtime_ns": st.st_mtime_ns}
+    # crc32 is in zlib, which costs nothing to import (hashlib loads OpenSSL:
+    # about 2 ms of every start)
+    stem = os.path.join(cache.directory(), "%s-%08x" % (os.path.basename(key["path"]),
+                                                        zlib.crc32(key["path"].encode())))
+    try:
+        with open(stem + ".json", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("key") == key and os.path.exists(stem + ".schema.json"):
+            return _profile(path, data, stem)
+    except (OSError, ValueError):
+        pass                           # no profile yet, or a damaged one: probe again
+    from ..run.probe import probe      # asyncio and qemu.qmp: only for a new binary
+    data, schema = probe(path)
+    data["options"].update(EXTRA_OPTIONS)
+    data["key"] = key
+    cache.write_json(stem + ".schema.json", schema)
+    cache.write_json(stem + ".json", data)
+    return _profile(path, data, stem)
+
+
+def _profile(path: str, data: dict, stem: str) -> Profile:
+    return Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
+                   data["options"], stem + ".schema.json",
+                   key=tuple(sorted(data["key"].items())))

@@ -1,0 +1,43 @@
+"""QEMU's refusals, put where the script wrote what QEMU refused."""
+
+from __future__ import annotations
+
+from ..errors import FeedError
+from ..plan.step import Plan, Step
+from ..qemu import messages
+
+
+def error(step: Step, message: str) -> FeedError:
+    """A refusal of `step`, at the key QEMU names or else at the command."""
+    err = FeedError(message, _location(step, message), list(step.notes))
+    if step.synthetic:
+        err.note(None, f"'{step.execute}' was sent implicitly "
+                       f"({step.why.removeprefix('implicit: ')})")
+    return err
+
+
+def refused_option(plan: Plan, stderr: str) -> FeedError | None:
+    """QEMU exited creating what its argv asked for (at launch, or at
+    x-exit-preconfig for a cold device): its last line names the option it
+    refused, and the error goes where the script wrote that option."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return None
+    for step in reversed(plan.argv_steps):
+        if step.synthetic:
+            continue
+        message = messages.refused_option(lines[-1], step.argv)
+        if message is not None:
+            return error(step, f"QEMU refused '{step.argv[0]}': {message}")
+    return None
+
+
+def _location(step: Step, message: str):
+    """Point at the key QEMU names ("Parameter 'size' expects uint64") when the
+    step was written as key=value; else at the command."""
+    key = messages.named_key(message)
+    if key and step.pairs:
+        for pair in reversed(step.pairs):
+            if pair.key == key or pair.key.endswith("." + key):
+                return step.command.arg_at(pair.offset, len(pair.key) + 1 + len(pair.value))
+    return step.command.loc

@@ -1,0 +1,84 @@
+"""The feed: every QMP step of the plan, in order, over the private link.
+
+Runs of pipeline-safe steps (qemu/commands.py) are sent without waiting for
+each answer, up to WINDOW in flight; QEMU runs a monitor's commands in order,
+so the first failure is still the one reported.  Any other step waits for
+every earlier answer and is sent alone.  The answer of a QMP command written
+in the script is the script's output (stdout), as in qmp-shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from qemu.qmp import ExecuteError
+
+from ..errors import InorderError, QemuDied, say
+from ..plan.step import Plan, Step
+from ..qemu.commands import pipeline_safe
+from . import blame
+from .link import Link
+
+WINDOW = 32
+
+
+class Feed:
+    def __init__(self, plan: Plan, link: Link, verbose: bool, interrupted):
+        self.plan = plan
+        self.link = link
+        self.verbose = verbose
+        self.interrupted = interrupted    # raises if a signal asked to stop
+
+    async def run(self) -> None:
+        pending: list = []
+        try:
+            for step in self.plan.qmp_steps:
+                if not pipeline_safe(step.execute, step.arguments):
+                    while pending:
+                        await self._answer(*pending.pop(0))
+                    echo(step, self.verbose)
+                    await self._answer(step, self._send(step))
+                    continue
+                echo(step, self.verbose)
+                pending.append((step, asyncio.ensure_future(self._send(step))))
+                if len(pending) >= WINDOW:
+                    await self._answer(*pending.pop(0))
+                self.interrupted()
+            while pending:
+                await self._answer(*pending.pop(0))
+        finally:
+            for _, task in pending:               # after a failure: QEMU stops anyway
+                task.cancel()
+            if pending:
+                await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+
+    def _send(self, step: Step):
+        return self.link.execute(step.execute, step.arguments)
+
+    async def _answer(self, step: Step, reply_of) -> None:
+        try:
+            reply = await reply_of
+        except ExecuteError as e:
+            raise blame.error(step, f"QEMU refused '{step.execute}': {e.error.error.desc}") from e
+        except QemuDied as e:
+            raise blame.refused_option(self.plan, self.link.qemu.stderr_text()) or blame.error(
+                step, f"'{step.execute}' failed: {e.message}") from e
+        except InorderError as e:
+            raise blame.error(step, e.message) from e
+        if self.verbose:
+            say(f"{step.command.loc}: <- {json.dumps(reply)}")
+        if step.shows_reply and reply not in ({}, None, []):
+            # HMP text (human-monitor-command) as it is, anything else as JSON
+            text = reply if isinstance(reply, str) else json.dumps(reply)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+
+
+def echo(step: Step, verbose: bool) -> None:
+    if verbose:
+        say(f"{step.command.loc}: [{step.phase}] -> {step.execute} "
+            f"{json.dumps(step.arguments) if step.arguments else ''}".rstrip())
+
+

@@ -1,0 +1,112 @@
+"""The rest of a supervised run, on the event loop: attach to the private
+monitor, feed, release, then supervise QEMU until it exits.
+
+Imported by session.py only after QEMU was spawned: asyncio, qemu.qmp and
+logging take about as long to import as QEMU takes to greet.
+
+Signals: before the release, SIGINT/SIGTERM/SIGHUP stop the feed and QEMU
+(exit 128 + N); after it, the VM is the user's and they are passed on to QEMU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..errors import Interrupted, QemuDied, warn
+from ..timing import mark
+from .feed import Feed
+from .link import Link
+from .session import SIGNALS, Session
+
+
+def run(session: Session, debug: bool) -> int:
+    # qemu.qmp logs a lost connection as an error; QEMU quitting is normal here
+    logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+    logging.getLogger("qemu.qmp").propagate = debug
+    return asyncio.run(Supervisor(session).run())
+
+
+class Supervisor:
+    def __init__(self, session: Session):
+        self.session = session
+        self.qemu = session.qemu
+        self.held = session.held
+        self.link = Link(session.qemu)
+        self._signal: int | None = None
+
+    async def run(self) -> int:
+        session, plan = self.session, self.session.plan
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, self._on_signal, sig, task)
+        keep_sockets = False
+        try:
+            self.qemu.watch()
+            if self.held.released:      # by the handshake: only supervision is left
+                self.link.drain()
+                return await self._supervise()
+            try:
+                await self._attach()
+                mark("greeting")
+                await Feed(plan, self.link, session.verbose, self._interrupted).run()
+                self._interrupted()
+                mark("fed")
+                if plan.quits:
+                    session.dismiss_watchdog()
+                    return await self._supervise()
+                session.release()
+            except BaseException as e:
+                await self.qemu.shutdown(self.link)
+                if isinstance(e, asyncio.CancelledError) and self._signal is not None:
+                    raise Interrupted(self._signal) from e
+                raise
+            finally:
+                session.dismiss_watchdog()
+            if plan.daemonize:
+                keep_sockets = True
+                return session.detach()
+            return await self._supervise()
+        finally:
+            for sig in SIGNALS:
+                loop.remove_signal_handler(sig)
+            self.held.cleanup(keep_sockets)
+
+    async def _attach(self) -> None:
+        if self.held.terminal is not None:
+            self.held.terminal.started()
+        try:
+            await self.link.connect()
+        except QemuDied as e:
+            self.session.blame_exit(e)
+        for monitor in self.held.monitors:
+            if monitor.spec.inherited_fd in self.held.inherited.beaten:
+                warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
+                     "could hold it: that client sees the VM before its configuration "
+                     "is complete")
+
+    def _on_signal(self, sig: int, task) -> None:
+        self._signal = sig
+        if not self.held.released:
+            task.cancel()
+        else:
+            # After the release the VM is the user's: pass the signal on, as
+            # if QEMU had received it directly.
+            self.qemu.send_signal(sig)
+
+    def _interrupted(self) -> None:
+        """A signal cancels the feed task, but asyncio.wait_for of Python
+        3.11 can swallow a cancellation that lands as its inner future
+        completes: check the signal too."""
+        if self._signal is not None and not self.held.released:
+            raise asyncio.CancelledError
+
+    async def _supervise(self) -> int:
+        # The private monitor stays open until QEMU exits: a closed socketpair
+        # would only make QEMU log a disconnect, and the ladder may need it.
+        status = await self.qemu.wait()
+        await self.link.close()
+        if self.held.terminal is not None:
+            await self.held.terminal.drain()
+        return status
