@@ -20,15 +20,14 @@ import sys
 
 from . import __version__
 from .errors import InorderError, UsageError
-from .lang.argv import parse_argv
-from .lang.readconfig import expand
 from .lang.source import render
 from .plan import kept
 from .qemu import binary as binaries
 from .qemu import profile as profiles
 from .qemu.options import JSON_OPTIONS, QUERY_ARGUMENTS, QUERY_FLAGS, READCONFIG_GROUPS
+from .run.exec import exec_qemu
 from .run.inherited import Inherited
-from .timing import mark, report
+from .timing import Timings
 
 USAGE = ("inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]\n"
          "       inorder-qemu [OPTIONS] -- QEMU-ARGS...")
@@ -135,7 +134,8 @@ def drop_in(name: str, argv: list[str]) -> Options:
 def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> int:
     # __main__ holds inherited listeners before importing this module
     inherited = inherited or Inherited.at_start()
-    mark("main")
+    timings = Timings.from_env()
+    timings.mark("main")
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> i
         else:
             options = parse_options(argv)
         debug = options.debug
-        return run(options, inherited)
+        return run(options, inherited, timings)
     except InorderError as e:
         if debug:
             _traceback()
@@ -163,12 +163,12 @@ def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> i
 
 
 def _traceback() -> None:
-    import traceback                  # only with --debug
+    import traceback                  # 7 ms: only with --debug
     traceback.print_exc()
 
 
 def help_text() -> str:
-    import argparse                   # renders --help only: 7 ms otherwise spent on every start
+    import argparse                   # renders --help only: 4 ms to import, more to build
     p = argparse.ArgumentParser(prog="inorder-qemu", usage=USAGE, epilog=EPILOG,
                                 description="Run QEMU configured by an ordered program.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -194,7 +194,7 @@ def is_query(argv: list[str]) -> bool:
     return False
 
 
-def run(options: Options, inherited: Inherited) -> int:
+def run(options: Options, inherited: Inherited, timings: Timings) -> int:
     if options.help:
         sys.stdout.write(help_text())
         return 0
@@ -212,28 +212,27 @@ def run(options: Options, inherited: Inherited) -> int:
         real = binaries.resolve(binary)
         os.execv(real, [real, *options.argv])
     profile = profiles.load(binary)
-    mark("profile")
-    plan = _plan(options, profile)
-    mark("plan")
+    timings.mark("profile")
+    plan = _plan(options, profile, timings)
+    timings.mark("plan")
     for loc, message in plan.warnings:
         print(render("warning", loc, message), file=sys.stderr)
     if options.check:
         return 0
     if options.dry_run:
-        from .plan import show
-        report()
+        from .plan import show        # 2 ms: only for --dry-run
+        timings.report()
         print(show.as_json(plan, profile.binary) if options.json else show.text(plan, profile.binary))
         return 0
     if options.drop_in and plan.direct:
         # the exec process model: the caller's pid becomes QEMU's
-        from .run.exec import exec_qemu
-        exec_qemu(profile.binary, plan.direct_argv, inherited)
-    from .run import session           # socket, subprocess, the watchdog: not for --check
-    return session.run(plan, profile.binary, inherited, verbose=options.verbose,
+        exec_qemu(profile.binary, plan.direct_argv, inherited, timings)
+    from .run import session           # 19 ms (subprocess, socket): not for --check, --dry-run, exec
+    return session.run(plan, profile.binary, inherited, timings, verbose=options.verbose,
                        debug=options.debug)
 
 
-def _plan(options: Options, profile):
+def _plan(options: Options, profile, timings: Timings):
     """The kept plan, or the commands parsed and planned now (and kept)."""
     mode = ("compat" if options.compat else "in-order") + (" feed" if options.feed else "")
     if options.argv is not None:
@@ -244,7 +243,10 @@ def _plan(options: Options, profile):
     plan = kept.load(key)
     if plan is not None:
         return plan
+    # the language and the planner: 7 ms of imports, only when no plan is kept
+    from .lang.argv import parse_argv
     from .lang.parse import parse_file
+    from .lang.readconfig import expand
     from .plan.planner import plan as make_plan
     files: list[str] = []
     if options.argv is not None:
@@ -254,7 +256,7 @@ def _plan(options: Options, profile):
         if options.extra:
             commands += parse_argv(options.extra, profile.options, JSON_OPTIONS, name="args")
     commands = expand(commands, files, READCONFIG_GROUPS)
-    mark("parse")
+    timings.mark("parse")
     plan = make_plan(commands, profile, compat=options.compat, feed=options.feed)
     kept.store(key, plan, files)
     return plan

@@ -1,6 +1,8 @@
-"""Wall-clock marks for the benchmarks (bench/): set INORDER_TIMINGS=1 and
-inorder-qemu prints one line `inorder-timings {...}` on stderr at the release.
-Wall-clock time, so a benchmark can line the marks up with its own clock."""
+"""Wall-clock marks for the benchmarks (bench/): with INORDER_TIMINGS=1,
+inorder-qemu prints one line `inorder-timings {...}` on stderr at the release
+(or the exec, or a dry run).  Wall-clock time, so a benchmark can line the
+marks up with its own clock.  One Timings per run, made by cli.main and
+handed to what marks."""
 
 from __future__ import annotations
 
@@ -9,14 +11,19 @@ import os
 import sys
 import time
 
-_marks: dict[str, float] | None = {} if os.environ.get("INORDER_TIMINGS") else None
 
+class Timings:
+    def __init__(self, on: bool):
+        self._marks: dict[str, float] | None = {} if on else None
 
-def mark(name: str) -> None:
-    if _marks is not None:
-        _marks[name] = time.time()
+    @classmethod
+    def from_env(cls) -> Timings:
+        return cls(bool(os.environ.get("INORDER_TIMINGS")))
 
+    def mark(self, name: str) -> None:
+        if self._marks is not None:
+            self._marks[name] = time.time()
 
-def report() -> None:
-    if _marks:
-        print("inorder-timings " + json.dumps(_marks), file=sys.stderr, flush=True)
+    def report(self) -> None:
+        if self._marks:
+            print("inorder-timings " + json.dumps(self._marks), file=sys.stderr, flush=True)

@@ -1,7 +1,7 @@
 """The .qcmd grammar (grammar/qcmd.lark) as a lark LALR parser.
 
 lark is imported here and nowhere else; the module itself is imported only
-when a script has to be parsed: `import lark` costs about 100 ms, more than a
+when a script has to be parsed: `import lark` costs 70 to 100 ms, more than a
 warm start (kept plans skip it).
 """
 
@@ -43,7 +43,7 @@ UnexpectedCharacters = lark.exceptions.UnexpectedCharacters
 UnexpectedToken = lark.exceptions.UnexpectedToken
 
 
-@functools.cache
+@functools.cache             # a memo of a pure function: the tables, built once per process
 def parser() -> lark.Lark:
     text = _grammar_text()
     # Building the LALR tables costs more than parsing a long script: lark

@@ -16,7 +16,6 @@ from, cannot be held: it is live during the feed, with a warning.
 from __future__ import annotations
 
 import os
-import socket
 import stat
 
 from ..errors import ScriptError
@@ -193,6 +192,7 @@ def inherited_listener(value: str, loc: Location) -> int:
         raise ScriptError(f"fd={value} is not an open file descriptor", loc) from e
     if not stat.S_ISSOCK(st.st_mode):
         raise ScriptError(f"fd={value} is not a socket", loc)
+    import socket                 # 6 ms of every cold plan otherwise; only for fd=N
     s = socket.socket(fileno=os.dup(fd))
     try:
         listening = s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)

@@ -13,19 +13,20 @@ import re
 PRECONFIG_REFUSED = "permitted only after machine initialization"
 
 # "Parameter 'size' expects ...", "Property 'virtio-net-pci.netdve' not found":
-# the key QEMU complains about.
-NAMED_KEY = re.compile(r"(?:[Pp]arameter|[Pp]roperty) '([^']+)'")
+# the key QEMU complains about.  (Patterns as text: re compiles them on first
+# use, not at every start.)
+NAMED_KEY = r"(?:[Pp]arameter|[Pp]roperty) '([^']+)'"
 
 # `-h`: each option with its argument, the description padded to column 16:
 #     -m [size=]megs[,slots=n,maxmem=size]
 #     -dtb    file    use 'file' as device tree image
 #     -S              freeze CPU at startup
-HELP_OPTION = re.compile(r"-[A-Za-z][\w./-]*")
+HELP_OPTION = r"-[A-Za-z][\w./-]*"
 HELP_COLUMN = 16
 
 
 def named_key(message: str) -> str | None:
-    m = NAMED_KEY.search(message)
+    m = re.search(NAMED_KEY, message)
     return m.group(1) if m else None
 
 
@@ -42,7 +43,7 @@ def help_arity(help_text: str) -> dict[str, bool]:
     """Which options take an argument, read from `-h`."""
     options: dict[str, bool] = {}
     for line in help_text.splitlines():
-        m = HELP_OPTION.match(line)
+        m = re.match(HELP_OPTION, line)
         if not m:
             continue
         head = m.group(0)

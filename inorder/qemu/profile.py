@@ -18,7 +18,6 @@ import zlib
 from .. import cache
 from .binary import resolve
 from .options import EXTRA_OPTIONS
-from .schema import Schema
 
 FORMAT = 2
 
@@ -33,13 +32,14 @@ class Profile:
         self.options = options
         self.schema_file = schema_file
         self.key = key                # what the cache is keyed by (kept plans use it too)
-        self._schema: Schema | None = None
+        self._schema = None
 
     @property
-    def schema(self) -> Schema:
+    def schema(self):
         """The QMP schema, read only when a key=value argument needs typing
-        (about 1 MB of JSON: 10 ms)."""
+        (200 KB of JSON; a kept plan never needs it)."""
         if self._schema is None:
+            from .schema import Schema     # 1 ms: only when planning
             with open(self.schema_file, encoding="utf-8") as f:
                 self._schema = Schema(json.load(f))
         return self._schema
@@ -62,7 +62,7 @@ def load(binary: str) -> Profile:
             return _profile(path, data, stem)
     except (OSError, ValueError):
         pass                           # no profile yet, or a damaged one: probe again
-    from ..run.probe import probe      # asyncio and qemu.qmp: only for a new binary
+    from ..run.probe import probe      # asyncio and qemu.qmp, 85 ms: only for a new binary
     data, schema = probe(path)
     data["options"].update(EXTRA_OPTIONS)
     data["key"] = key

@@ -15,14 +15,14 @@ import os
 import sys
 
 from ..errors import LaunchError
-from ..timing import mark, report
+from ..timing import Timings
 from .inherited import Inherited
 
 
-def exec_qemu(binary: str, argv: list[str], inherited: Inherited) -> None:
+def exec_qemu(binary: str, argv: list[str], inherited: Inherited, timings: Timings) -> None:
     inherited.unhold()
-    mark("exec")
-    report()
+    timings.mark("exec")
+    timings.report()
     sys.stdout.flush()
     sys.stderr.flush()
     try:

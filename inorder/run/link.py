@@ -1,7 +1,7 @@
 """The private QMP link on the event loop: qemu.qmp over the socketpair.
 
-qemu.qmp is imported here, after the spawn (about 60 ms with asyncio, as long
-as QEMU takes to greet), by session.py.
+It imports qemu.qmp, so it is imported after the spawn (85 ms with asyncio,
+about as long as QEMU takes to greet), through supervise.py.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import subprocess
 
 from ..errors import QemuDied, QemuRefused, say
 from ..plan.step import Plan
-from ..timing import mark, report
+from ..timing import Timings
 from . import blame
 from .handshake import handshake
 from .inherited import Inherited
@@ -40,9 +40,9 @@ from .watchdog import Watchdog
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def run(plan: Plan, binary: str, inherited: Inherited, *, verbose: bool = False,
-        debug: bool = False) -> int:
-    session = Session(plan, binary, inherited, verbose)
+def run(plan: Plan, binary: str, inherited: Inherited, timings: Timings, *,
+        verbose: bool = False, debug: bool = False) -> int:
+    session = Session(plan, binary, inherited, timings, verbose)
     try:
         session.launch()                # QEMU starts now ...
         if session.quick:               # (no asyncio needed to tell it to run)
@@ -53,15 +53,17 @@ def run(plan: Plan, binary: str, inherited: Inherited, *, verbose: bool = False,
     except BaseException:
         session.abandon()
         raise
-    # ... while asyncio, qemu.qmp and logging are imported (about 60 ms, as
-    # long as QEMU takes to greet): never before the spawn
+    # ... while asyncio, qemu.qmp and logging are imported (85 ms here, about
+    # as long as QEMU takes to greet): never before the spawn
     from . import supervise
     return supervise.run(session, debug)
 
 
 class Session:
-    def __init__(self, plan: Plan, binary: str, inherited: Inherited, verbose: bool):
+    def __init__(self, plan: Plan, binary: str, inherited: Inherited, timings: Timings,
+                 verbose: bool):
         self.plan = plan
+        self.timings = timings
         self.verbose = verbose
         self.qemu = Qemu(binary)
         self.watchdog: Watchdog | None = None
@@ -93,13 +95,13 @@ class Session:
         if self.plan.daemonize:
             stdin = stdout = subprocess.DEVNULL
         elif self.plan.stdio:
-            from .terminal import Terminal
+            from .terminal import Terminal    # 1.5 ms (termios, tty): only for stdio
             held.terminal = Terminal()
             stdin, stdout = held.terminal.child_stdin, held.terminal.child_stdout
             preexec = held.terminal.preexec
             # with stdio on a pty, QEMU's last words may be there, not on stderr
             self.qemu.more_output = held.terminal.kept
-        mark("spawn")
+        self.timings.mark("spawn")
         if self.verbose:
             say("launch: " + " ".join(_quote(a) for a in [self.qemu.binary, *launch.argv]))
         watchdog = self.watchdog
@@ -137,8 +139,8 @@ class Session:
             raise blame.error(step, f"QEMU refused '{e.command}': {e.message}") from e
         except QemuDied as e:
             self.blame_exit(e)
-        mark("greeting")
-        mark("fed")
+        self.timings.mark("greeting")
+        self.timings.mark("fed")
         # From the release on a signal is QEMU's (as supervise.py does once
         # the event loop runs): no window where SIGTERM would end inorder-qemu alone
         for sig in SIGNALS:
@@ -174,8 +176,8 @@ class Session:
         self.dismiss_watchdog()            # it holds copies of the hold connections
         self.held.release()
         self.qemu.relay_stderr()
-        mark("released")
-        report()
+        self.timings.mark("released")
+        self.timings.report()
 
     def detach(self) -> int:
         """-daemonize: the VM is configured and its monitors released, the
@@ -186,7 +188,7 @@ class Session:
 
 
 def _quote(word: str) -> str:
-    import shlex                        # only for -v
+    import shlex                        # only for -v: 0.7 ms of every start otherwise
     return shlex.quote(word)
 
 

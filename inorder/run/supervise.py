@@ -14,7 +14,6 @@ import asyncio
 import logging
 
 from ..errors import Interrupted, QemuDied, warn
-from ..timing import mark
 from .feed import Feed
 from .link import Link
 from .session import SIGNALS, Session
@@ -49,10 +48,10 @@ class Supervisor:
                 return await self._supervise()
             try:
                 await self._attach()
-                mark("greeting")
+                session.timings.mark("greeting")
                 await Feed(plan, self.link, session.verbose, self._interrupted).run()
                 self._interrupted()
-                mark("fed")
+                session.timings.mark("fed")
                 if plan.quits:
                     session.dismiss_watchdog()
                     return await self._supervise()
