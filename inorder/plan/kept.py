@@ -48,8 +48,7 @@ def load(k: str):
     try:
         with open(_path(k), "rb") as f:
             stored, deps, plan = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            ValueError, TypeError):
+    except Exception:             # whatever a damaged file makes pickle raise: rebuild
         return None
     if stored != k:
         return None
