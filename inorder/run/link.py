@@ -7,6 +7,7 @@ about as long as QEMU takes to greet), through supervise.py.
 from __future__ import annotations
 
 import asyncio
+import os
 
 from qemu.qmp import ExecuteError, QMPClient, QMPError
 
@@ -15,7 +16,17 @@ from ..qemu.phase import QUIT
 from .handshake import GREETING_TIMEOUT
 from .process import Qemu
 
-COMMAND_TIMEOUT = 30.0
+# How long a command may take before QEMU counts as stopped (a QEMU that is
+# SIGSTOPped, or hangs); $INORDER_COMMAND_TIMEOUT sets another, in seconds.
+def _command_timeout() -> float:
+    try:
+        value = float(os.environ.get("INORDER_COMMAND_TIMEOUT") or 30.0)
+    except ValueError:
+        return 30.0
+    return value if value > 0 else 30.0
+
+
+COMMAND_TIMEOUT = _command_timeout()
 # What a lost or broken connection raises: qemu.qmp's own errors, the
 # socket's, and the end of the stream.
 LOST = (QMPError, OSError, EOFError)
@@ -61,7 +72,8 @@ class Link:
         except ExecuteError:
             raise
         except asyncio.TimeoutError as e:
-            raise QemuSilent(f"QEMU did not answer '{command}' within {timeout:g} s") from e
+            raise QemuSilent(f"QEMU stopped answering: no reply to '{command}' within "
+                             f"{timeout:g} s") from e
         except LOST as e:
             raise await self.qemu.died(f"lost the monitor connection ({_reason(e)})") from e
 

@@ -5,7 +5,9 @@ Imported by session.py only after QEMU was spawned: asyncio, qemu.qmp and
 logging take about as long to import as QEMU takes to greet.
 
 Signals: before the release, SIGINT/SIGTERM/SIGHUP stop the feed and QEMU
-(exit 128 + N); after it, the VM is the user's and they are passed on to QEMU.
+(exit 128 + N of the first one; more signals meanwhile change nothing: the
+shutdown ladder runs to its end); after it, the VM is the user's and they are
+passed on to QEMU.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Supervisor:
         self.held = session.held
         self.link = Link(session.qemu)
         self._signal: int | None = None
+        self._stopping = False            # down the shutdown ladder: not to be cancelled
 
     async def run(self) -> int:
         session, plan = self.session, self.session.plan
@@ -57,6 +60,7 @@ class Supervisor:
                     return await self._supervise()
                 session.release()
             except BaseException as e:
+                self._stopping = True
                 await self.qemu.shutdown(self.link)
                 if isinstance(e, asyncio.CancelledError) and self._signal is not None:
                     raise Interrupted(self._signal) from e
@@ -86,9 +90,13 @@ class Supervisor:
                      "is complete")
 
     def _on_signal(self, sig: int, task) -> None:
-        self._signal = sig
         if not self.held.released:
-            task.cancel()
+            # The first signal stops the feed; the shutdown ladder that follows
+            # must run to its end, whatever signals come after (a second
+            # cancellation would abandon QEMU half-way down the ladder).
+            if self._signal is None and not self._stopping:
+                self._signal = sig
+                task.cancel()
         else:
             # After the release the VM is the user's: pass the signal on, as
             # if QEMU had received it directly.
