@@ -193,7 +193,7 @@ def test_profile_knows_what_preconfig_allows(env, iq, tmp_path):
     # the profile of the test binary, probed now if no test before this one did
     assert iq("--dry-run", script(tmp_path / "vm.qcmd", "-m 256M")).returncode == 0
     cache = env["env"]["INORDER_CACHE"]
-    data = [json.load(open(p)) for p in glob.glob(os.path.join(cache, "*.json"))
+    data = [json.load(open(p)) for p in glob.glob(os.path.join(cache, "qemu-logged-*.json"))
             if not p.endswith(".schema.json")]
     assert data
     for profile in data:

@@ -62,11 +62,6 @@ class Step:
             out["implicit"] = True
         return out
 
-    def __setstate__(self, state) -> None:
-        # unpickling a frozen step sets its slots past the guard
-        for name, value in state[1].items():
-            object.__setattr__(self, name, value)
-
 
 class Plan:
     __slots__ = ("steps", "preconfig", "final", "monitors", "warnings", "stdio",
@@ -122,10 +117,6 @@ class Plan:
             step.__class__ = _FrozenStep
         self.__class__ = _FrozenPlan
         return self
-
-    def __setstate__(self, state) -> None:
-        for name, value in state[1].items():
-            object.__setattr__(self, name, value)
 
 
 def _refuse(self, name, value):

@@ -55,13 +55,12 @@ def load(binary: str) -> Profile:
     # about 2 ms of every start)
     stem = os.path.join(cache.directory(), "%s-%08x" % (os.path.basename(key["path"]),
                                                         zlib.crc32(key["path"].encode())))
-    try:
-        with open(stem + ".json", encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("key") == key and os.path.exists(stem + ".schema.json"):
+    data = cache.read_json(stem + ".json")
+    if isinstance(data, dict) and data.get("key") == key and cache.trusted_file(stem + ".schema.json"):
+        try:
             return _profile(path, data, stem)
-    except (OSError, ValueError):
-        pass                           # no profile yet, or a damaged one: probe again
+        except (KeyError, TypeError, ValueError):
+            pass                       # a damaged profile: probe again
     from ..run.probe import probe      # asyncio and qemu.qmp, 85 ms: only for a new binary
     data, schema = probe(path)
     data["options"].update(EXTRA_OPTIONS)
