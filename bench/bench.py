@@ -327,7 +327,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="iqb-", dir="/tmp") as d:
         tmp = Path(d)
         env["INORDER_CACHE"] = str(tmp / "cache")
-        subprocess.run([*INORDER, "--check", "/dev/null"], env=env, check=True)   # probe once
+        probe = tmp / "probe.qcmd"
+        probe.write_text("-nodefaults\n")
+        subprocess.run([*INORDER, "--check", str(probe)], env=env, check=True)   # probe once
         out = ["| measure | inorder-qemu | bare QEMU / raw client | ratio |", "|---|---|---|---|"]
         for name, lines_of in (("small", small),
                                ("large", (lambda s: large(s, 3)) if args.quick else large)):

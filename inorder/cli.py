@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import getopt
 import os
+import signal
 import sys
 
 from . import __version__
-from .errors import InorderError, UsageError
-from .lang.source import render
+from .errors import InorderError, ScriptError, UsageError
+from .lang.source import Location, Source, render
 from .plan import kept
 from .qemu import binary as binaries
 from .qemu import profile as profiles
@@ -138,6 +139,10 @@ def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> i
     timings.mark("main")
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    if hasattr(sys.stdout, "reconfigure"):
+        # an argv word that is not UTF-8 (or text an ASCII terminal cannot
+        # show) is printed escaped, not a UnicodeEncodeError
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         name = os.path.basename(sys.argv[0])
         if name.startswith("qemu-system-"):
@@ -153,6 +158,11 @@ def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> i
         return e.exit_status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # stdout closed early (`--dry-run | head`): end quietly, with the
+        # status a shell gives a tool SIGPIPE ended
+        _quiet_stdout()
+        return 128 + signal.SIGPIPE
     except Exception as e:            # a bug: say so plainly, or show it
         if debug:
             _traceback()
@@ -160,6 +170,13 @@ def main(argv: list[str] | None = None, inherited: Inherited | None = None) -> i
             print(f"inorder-qemu: internal error: {type(e).__name__}: {e} "
                   "(run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _quiet_stdout() -> None:
+    # what is left in stdout's buffer would fail again at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _traceback() -> None:
@@ -256,6 +273,11 @@ def _plan(options: Options, profile, timings: Timings):
         if options.extra:
             commands += parse_argv(options.extra, profile.options, JSON_OPTIONS, name="args")
     commands = expand(commands, files, READCONFIG_GROUPS)
+    if not commands:
+        if options.argv is not None:
+            raise UsageError("nothing to run: no QEMU arguments after --")
+        raise ScriptError("nothing to run: the script has no commands",
+                          Location(Source(options.script), 1, 1))
     timings.mark("parse")
     plan = make_plan(commands, profile, compat=options.compat, feed=options.feed)
     kept.store(key, plan, files)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from ..errors import ScriptError
+from . import jsonvalue
 from .command import Command
 from .source import Location, Source
 
@@ -52,8 +53,16 @@ def parse_argv(argv: list[str], options: dict[str, bool], json_options: frozense
                     cmd.arg, cmd.json, cmd.text = json.loads(arg), True, arg
                 except json.JSONDecodeError as e:
                     raise ScriptError(f"malformed JSON: {e.msg}", cmd.arg_loc.at(e.pos)) from e
+                except RecursionError as e:
+                    raise ScriptError(f"JSON nested more than {jsonvalue.MAX_DEPTH} deep",
+                                      cmd.arg_loc) from e
+                except ValueError as e:                  # an integer of 5,000 digits
+                    raise ScriptError(f"malformed JSON: {e}", cmd.arg_loc) from e
                 if not isinstance(cmd.arg, dict):
                     raise ScriptError("expected a JSON object", cmd.arg_loc)
+                wrong = jsonvalue.problem(cmd.arg)
+                if wrong:
+                    raise ScriptError(wrong, cmd.arg_loc)
             else:
                 cmd.arg = arg
             i += 2

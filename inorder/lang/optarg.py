@@ -105,9 +105,11 @@ def nest(pairs: list[Pair], *, dotted: bool) -> dict:
                 child = node[part] = {}
             node = child
         last = path[-1]
-        if last in node and not isinstance(node[last], dict):
-            old = node[last]
-            node[last] = Many(old + [p.value] if isinstance(old, Many) else [old, p.value])
+        old = node.get(last)
+        if isinstance(old, Many):
+            old.append(p.value)           # in place: 200,000 repeats must stay linear
+        elif last in node and not isinstance(old, dict):
+            node[last] = Many([old, p.value])
         else:
             node[last] = p.value
     return _arrays(root) if dotted else root

@@ -10,28 +10,28 @@ import json
 import os
 
 from ..errors import ScriptError
+from . import jsonvalue
 from .command import Command
+from .files import read_source
 from .source import Location, Source
+
+# an include in an include ...: a limit well below Python's recursion limit
+MAX_INCLUDE_DEPTH = 64
 
 
 def parse_file(path: str, *, included_from: Location | None = None,
                _stack: tuple[str, ...] = (), files: list[str] | None = None) -> list[Command]:
     """Read a command file and the files it includes, in order; `files`
     collects the paths read."""
+    source = read_source(path, included_from)          # a NUL byte in the name: an error
     real = os.path.realpath(path)
     if real in _stack:
         chain = " -> ".join(os.path.basename(p) for p in _stack + (real,))
         raise ScriptError(f"include cycle: {chain}", included_from)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from e
-    except UnicodeDecodeError as e:
-        raise ScriptError(f"{path} is not UTF-8 text: {e.reason}", included_from) from e
+    if len(_stack) >= MAX_INCLUDE_DEPTH:
+        raise ScriptError(f"includes nested more than {MAX_INCLUDE_DEPTH} deep", included_from)
     if files is not None:
         files.append(os.path.abspath(path))     # a kept plan checks it from anywhere
-    source = Source(path, text, included_from=included_from)
     commands = []
     for item in parse_text(source):
         if isinstance(item, Command):
@@ -107,7 +107,14 @@ def _command(source: Source, kind: str, toks: list) -> Command | tuple[str, Loca
         if not eq or not key:
             raise ScriptError("expected KEY=VALUE (qmp-shell style) or one JSON object", wloc)
         cmd.key_locs[key] = wloc
-        _put(cmd.arg, key.split("."), _json_or_string(value), wloc)
+        try:
+            parsed = _json_or_string(value)
+        except RecursionError as e:
+            raise ScriptError(f"JSON nested more than {jsonvalue.MAX_DEPTH} deep", wloc) from e
+        wrong = jsonvalue.problem(parsed)
+        if wrong:
+            raise ScriptError(wrong, wloc)
+        _put(cmd.arg, key.split("."), parsed, wloc)
     return cmd
 
 
@@ -154,7 +161,12 @@ def decode_json(source: Source, tok) -> dict:
         rest = text[end:].strip()
         if rest and not rest.startswith("#"):
             raise json.JSONDecodeError("unexpected text after the JSON object", text, end)
-    except json.JSONDecodeError as e:
+    except RecursionError as e:
+        raise ScriptError(f"JSON nested more than {jsonvalue.MAX_DEPTH} deep",
+                          _loc(source, tok)) from e
+    except ValueError as e:
+        if not isinstance(e, json.JSONDecodeError):       # an integer of 5,000 digits
+            raise ScriptError(f"malformed JSON: {e}", _loc(source, tok)) from e
         pos = where[min(e.pos, len(where) - 1)] if len(where) else 0
         before = raw[:pos]
         line = tok.line + before.count("\n")
@@ -162,6 +174,9 @@ def decode_json(source: Source, tok) -> dict:
         raise ScriptError(f"malformed JSON: {e.msg}", Location(source, line, column)) from e
     if not isinstance(value, dict):
         raise ScriptError("expected a JSON object", _loc(source, tok))
+    wrong = jsonvalue.problem(value)
+    if wrong:
+        raise ScriptError(wrong, _loc(source, tok))
     return value
 
 

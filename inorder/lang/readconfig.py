@@ -18,9 +18,11 @@ import re
 
 from ..errors import ScriptError
 from .command import Command
-from .source import Location, Source
+from .files import read_source
+from .source import Location
 
-_SECTION = re.compile(r'\[\s*([^\s\]"]+)\s*(?:"([^"]*)")?\s*\]\s*$')
+# (one \s* between two items at most: adjacent ones backtrack quadratically)
+_SECTION = re.compile(r'\[\s*([^\s\]"]+)\s*(?:"([^"]*)"\s*)?\]\Z')
 _KEY = re.compile(r'([^\s=]+)\s*=\s*"([^"]*)"\s*$')
 
 
@@ -49,15 +51,12 @@ def _path(cmd: Command) -> str:
 
 
 def read(path: str, included_from: Location, groups: dict[str, str]) -> list[Command]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise ScriptError(f"cannot read {path}: {e.strerror}", included_from) from e
-    source = Source(path, text, included_from=included_from)
+    source = read_source(path, included_from)
+    text = source.text
     commands: list[Command] = []
     section: tuple[Command, list[str]] | None = None
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):     # as Source.line counts
+        line = line.removesuffix("\r")
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -35,7 +35,9 @@ class Source:
         if self.argv is not None:
             return self.argv_lines.get(number, self.argv[number] if number < len(self.argv) else "")
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # lines as the grammar counts them: \n ends a line, nothing else
+            # does (str.splitlines would also break at \f, \v, \x85, U+2028)
+            self._lines = [line.removesuffix("\r") for line in self.text.split("\n")]
         if 1 <= number <= len(self._lines):
             return self._lines[number - 1]
         return ""
@@ -115,3 +117,4 @@ def render(severity: str, location: Location | None, message: str,
         out.append(f"{where}: note: included from here")
         where = where.source.included_from
     return "\n".join(out)
+

@@ -59,7 +59,7 @@ class References:
         rank = creation_rank(cmd, args)
         if rank is not None:
             self.ranks[id(step)] = rank
-        loc = key_location(cmd, pairs, key)
+        loc = key_location(cmd, pairs, key, value)
         if not _ID.match(value):
             raise ScriptError(f"invalid {ns} id '{value}': an id starts with a letter and has "
                               "only letters, digits, '-', '.' and '_'", loc)
@@ -132,10 +132,13 @@ class References:
                 later.loc, f"'{owner}' is defined here")
 
 
-def key_location(cmd: Command, pairs, key: str) -> Location:
-    """Where the value of `key` was written (the command, if nowhere)."""
+def key_location(cmd: Command, pairs, key: str, value: str | None = None) -> Location:
+    """Where the value of `key` was written (the command, if nowhere); with
+    `value`, the pair that has it (a key given twice)."""
     if pairs is not None:
-        pair = optarg.get(pairs, key)
+        pair = next((p for p in pairs if p.key == key and p.value == value), None) \
+            if value is not None else None
+        pair = pair or optarg.get(pairs, key)
         if pair is not None:
             return cmd.arg_at(pair.value_offset, max(len(pair.value), 1))
     if key in cmd.key_locs:

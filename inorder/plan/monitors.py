@@ -91,6 +91,7 @@ class Monitors:
         """Remember server sockets: a later -mon may make one a monitor."""
         if not isinstance(args, dict) or not args.get("id"):
             return
+        args = optarg.plain(args)         # a key given twice: QEMU reads the last
         backend = args.get("backend")
         if backend == "stdio":
             self._uses_stdio(step.command.loc)
@@ -126,6 +127,7 @@ class Monitors:
     def monitor(self, step, args: dict | None) -> None:
         cmd = step.command
         if cmd.name == "mon":
+            args = optarg.plain(args)
             name = args.get("chardev") if isinstance(args, dict) else None
             if name in self._socket_chardevs and on(self._socket_chardevs[name][1].get("server")):
                 chardev_step, opts = self._socket_chardevs.pop(name)
@@ -188,7 +190,7 @@ def inherited_listener(value: str, loc: Location) -> int:
     try:
         fd = int(value)
         st = os.fstat(fd)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, OverflowError) as e:
         raise ScriptError(f"fd={value} is not an open file descriptor", loc) from e
     if not stat.S_ISSOCK(st.st_mode):
         raise ScriptError(f"fd={value} is not a socket", loc)
@@ -213,6 +215,8 @@ def check_path(path: str, loc: Location) -> None:
         st = None
     except OSError as e:
         raise ScriptError(f"monitor path {path}: {e.strerror}", loc) from e
+    except ValueError as e:
+        raise ScriptError(f"monitor path {path!r}: a path has no NUL byte", loc) from e
     if st is not None and not stat.S_ISSOCK(st.st_mode):
         raise ScriptError(f"monitor path {path} exists and is not a socket: "
                           "refusing to replace it", loc)

@@ -129,7 +129,11 @@ class Planner:
         if isinstance(cmd.arg, dict):
             return key, cmd.arg.get(member)
         if isinstance(cmd.arg, str):
-            pair = optarg.get([p for p, _ in self._split(cmd, spec)], member)
+            pairs = [p for p, _ in self._split(cmd, spec)]
+            if member == "id":            # the first, as QEMU takes it
+                pair = next((p for p in pairs if p.key == "id"), None)
+            else:
+                pair = optarg.get(pairs, member)
             return key, pair.value if pair else None
         return None
 
@@ -154,9 +158,9 @@ class Planner:
         if takes and cmd.arg is None:
             raise ScriptError(f"option '-{name}' requires an argument", cmd.loc)
         if not takes and cmd.arg is not None:
-            raise ScriptError(f"option '-{name}' takes no argument", cmd.arg_loc)
+            raise ScriptError(f"option '-{name}' takes no argument", cmd.arg_loc or cmd.loc)
         if cmd.json and not spec.json:
-            raise ScriptError(f"option '-{name}' does not take a JSON argument", cmd.arg_loc)
+            raise ScriptError(f"option '-{name}' does not take a JSON argument", cmd.arg_loc or cmd.loc)
         pairs, args = self._arguments(cmd, spec)
         ROLES[spec.role](self, cmd, spec, pairs, args)
 
@@ -180,7 +184,12 @@ class Planner:
                 raise ScriptError(f"malformed option argument: {problem}",
                                   cmd.arg_at(pair.offset, max(len(pair.key), 1)))
             pairs.append(pair)
-        return pairs, optarg.nest(pairs, dotted=spec.syntax == "keyval")
+        args = optarg.nest(pairs, dotted=spec.syntax == "keyval")
+        if isinstance(args.get("id"), optarg.Many):
+            # QEMU takes the first id= (measured: -netdev user,id=n0,id=n1
+            # and -object iothread,id=a,id=b define n0 and a)
+            args["id"] = args["id"][0]
+        return pairs, args
 
     def argv_step(self, cmd: Command, why: str, pairs=None) -> Step:
         step = Step(cmd, ARGV, Phase.STARTUP, why, argv=cmd.words(), pairs=pairs)

@@ -13,7 +13,12 @@ import re
 
 from ..lang.optarg import Many, plain
 
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)\s*$")
+# applied to the stripped text: one \s* only (adjacent ones backtrack
+# quadratically on a long run of spaces)
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)")
+# a range of integers is expanded for QMP (`0-3`); one longer than this is
+# left as written, for QEMU to refuse with its own message
+MAX_RANGE = 1 << 16
 _SUFFIX = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30,
            "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
 _TRUE = {"on", "yes", "true", "y"}
@@ -28,13 +33,16 @@ def parse_size(text: str, default_suffix: str = "") -> int | None:
         return int(t, 0)                  # 0x1000, 4096
     except ValueError:
         pass
-    m = _SIZE.match(t)
+    m = _SIZE.fullmatch(t)
     if not m:
         return None
     number, suffix = m.groups()
     if "." in number and not suffix:
         return None
-    return int(float(number) * _SUFFIX[(suffix or default_suffix).lower()])
+    try:
+        return int(float(number) * _SUFFIX[(suffix or default_suffix).lower()])
+    except OverflowError:         # 400 digits and a suffix: no size at all
+        return None
 
 
 class Schema:
@@ -129,7 +137,10 @@ def _int_range(text: str) -> list[int] | None:
     lo, dash, hi = text.partition("-")
     try:
         if dash:
-            return list(range(int(lo, 0), int(hi, 0) + 1))
+            first, last = int(lo, 0), int(hi, 0)
+            if last - first >= MAX_RANGE:
+                return None
+            return list(range(first, last + 1))
         return [int(text, 0)]
     except ValueError:
         return None

@@ -123,3 +123,43 @@ def test_help_text_shows_the_phases_and_the_options():
                  "--verbose", "--debug", "--version"):
         assert flag in text
     assert text.startswith("usage: inorder-qemu [OPTIONS] SCRIPT [QEMU-ARGS...]")
+
+
+def test_stdout_closed_early_ends_quietly_with_sigpipes_status(write, profile, monkeypatch,
+                                                                 capsys):
+    # `inorder-qemu --dry-run vm.qcmd | head -1`: a closed pipe is no error
+    import signal as signals
+
+    from inorder import cli as command_line
+    from inorder.qemu import profile as profiles
+
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return devnull
+
+    import os
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    monkeypatch.setattr(profiles, "load", lambda binary: profile)
+    monkeypatch.setattr(command_line.sys, "stdout", Closed())
+    status = command_line.main(["--dry-run", write("vm.qcmd", "-nodefaults", "-m 256M")])
+    os.close(devnull)
+    assert status == 128 + signals.SIGPIPE
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n"])
+def test_an_empty_script_is_a_located_error(text, write, profile, monkeypatch, capsys):
+    from inorder import cli as command_line
+    from inorder.qemu import profile as profiles
+    monkeypatch.setattr(profiles, "load", lambda binary: profile)
+    path = write("vm.qcmd")
+    with open(path, "w") as f:
+        f.write(text)
+    assert command_line.main(["--dry-run", path]) == 1
+    assert "vm.qcmd:1:1: error: nothing to run: the script has no commands" in capsys.readouterr().err
