@@ -24,6 +24,52 @@ QEMU = shutil.which("qemu-system-x86_64")
 COMMON = ["-accel tcg", "-display none", "-nodefaults"]
 
 
+def _processes(pattern: str) -> set[int]:
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()} - {os.getpid()}
+
+
+def _fds() -> set[str]:
+    """This process's open sockets and pipes (what a test's clients leave)."""
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(("socket:", "pipe:")):
+            out.add(f"{fd}:{target}")
+    return out
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaks(request, tmp_path):
+    """Every test that starts QEMU (every test here but the unit tier's):
+    afterwards no QEMU or inorder-qemu process it started is left, no socket
+    or pipe of this process, and no temporary file of inorder-qemu's (a held
+    socket's temporary name, a pidfile's)."""
+    if "unit" in request.keywords:
+        yield
+        return
+    qemus, ours, fds = _processes("qemu-system"), _processes("-m inorder"), _fds()
+    yield
+    deadline = time.monotonic() + 15
+    while True:                      # what the test ended may take a moment to go
+        left_qemu = _processes("qemu-system") - qemus
+        left_ours = _processes("-m inorder") - ours
+        if not (left_qemu or left_ours) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left_qemu, f"QEMU processes left: {sorted(left_qemu)}"
+    assert not left_ours, f"inorder-qemu processes left: {sorted(left_ours)}"
+    temps = [str(p) for p in tmp_path.rglob(".iq*")] + \
+        [str(p) for p in tmp_path.rglob(".*.inorder-*")]
+    assert not temps, f"temporary files left: {temps}"
+    # a pipe or socket the test opened and did not close is the test's
+    # leak; one that inorder-qemu's child kept would show as a process
+    assert _fds() <= fds, f"fds left open: {sorted(_fds() - fds)}"
+
+
 @pytest.fixture(scope="session")
 def env(tmp_path_factory):
     """Environment for inorder-qemu: a private profile cache and a logging QEMU."""
@@ -99,6 +145,9 @@ def iq_bg(env, tmp_path):
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+        for pipe in (p.stdout, p.stderr):
+            pipe.close()
 
 
 @pytest.fixture
