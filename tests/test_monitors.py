@@ -246,6 +246,8 @@ def test_a_client_never_sees_a_half_configured_vm(iq_bg, tmp_path, sockdir, name
         trying.wait()                        # it tries before inorder-qemu starts
         proc = iq_bg(vm)
         t.join(90)
+        if "replies" not in answers:         # the client failed: nobody quits QEMU
+            proc.terminate()
         rc, _, err = wait_exit(proc, timeout=60)
         replies = answers.get("replies")
         ok = (replies is not None and replies[1] is False

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from ..errors import say
 from .inherited import Inherited
+
+# How long the release waits for QEMU to accept a hold whose socket is not at
+# the user's path yet (monitors.py): QEMU accepts when its main loop runs.
+ACCEPT_TIMEOUT = 5.0
 from .monitors import HeldMonitor
 from .pidfile import PidFile
 
@@ -29,6 +33,7 @@ class Held:
         """The configuration is complete: clients may now see the VM."""
         self.inherited.release_all()      # inherited sockets that are no monitors
         for monitor in self.monitors:
+            monitor.place(ACCEPT_TIMEOUT)
             monitor.release()
             if self.verbose:
                 say(f"released monitor {monitor.label}")

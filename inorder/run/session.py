@@ -139,6 +139,8 @@ class Session:
             raise blame.error(step, f"QEMU refused '{e.command}': {e.message}") from e
         except QemuDied as e:
             self.blame_exit(e)
+        for monitor in self.held.monitors:
+            monitor.hold_now(self.watchdog)
         self.timings.mark("greeting")
         self.timings.mark("fed")
         # From the release on a signal is QEMU's (as supervise.py does once

@@ -36,6 +36,7 @@ class Supervisor:
         self.link = Link(session.qemu)
         self._signal: int | None = None
         self._stopping = False            # down the shutdown ladder: not to be cancelled
+        self._watched: list[int] = []     # holds whose acceptance by QEMU is awaited
 
     async def run(self) -> int:
         session, plan = self.session, self.session.plan
@@ -51,6 +52,9 @@ class Supervisor:
                 return await self._supervise()
             try:
                 await self._attach()
+                for monitor in self.held.monitors:
+                    monitor.hold_now(session.watchdog)
+                self._place_when_accepted()
                 session.timings.mark("greeting")
                 await Feed(plan, self.link, session.verbose, self._interrupted).run()
                 self._interrupted()
@@ -58,6 +62,7 @@ class Supervisor:
                 if plan.quits:
                     session.dismiss_watchdog()
                     return await self._supervise()
+                self._unwatch()
                 session.release()
             except BaseException as e:
                 self._stopping = True
@@ -72,6 +77,7 @@ class Supervisor:
                 return session.detach()
             return await self._supervise()
         finally:
+            self._unwatch()
             for sig in SIGNALS:
                 loop.remove_signal_handler(sig)
             self.held.cleanup(keep_sockets)
@@ -88,6 +94,26 @@ class Supervisor:
                 warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
                      "could hold it: that client sees the VM before its configuration "
                      "is complete")
+
+    def _place_when_accepted(self) -> None:
+        """Each new unix socket goes to the user's path as soon as QEMU has
+        accepted its hold (monitors.py), while the feed goes on."""
+        loop = asyncio.get_running_loop()
+        for monitor in self.held.monitors:
+            if monitor.waiting and monitor.hold is not None:
+                fd = monitor.hold.fileno()
+
+                def accepted(monitor=monitor, fd=fd):
+                    loop.remove_reader(fd)
+                    self._watched.remove(fd)
+                    monitor.place()
+                loop.add_reader(fd, accepted)
+                self._watched.append(fd)
+
+    def _unwatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._watched:
+            loop.remove_reader(self._watched.pop())
 
     def _on_signal(self, sig: int, task) -> None:
         if not self.held.released:
