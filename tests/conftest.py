@@ -232,6 +232,7 @@ class Monitor:
                 break
             except Exception:
                 if time.monotonic() > deadline:
+                    self.loop.close()          # its self-pipe: no fd left behind
                     raise
                 time.sleep(0.05)
 

@@ -21,7 +21,7 @@ def argv_only(p, cmd, spec, pairs, args):
     p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
     if args is not None:
         p.check_ids(cmd, spec.uses, pairs, args, creation=True)
-    step = p.argv_step(cmd, "only QEMU's argv can set it")
+    step = p.argv_step(cmd, "only QEMU's argv can set it", pairs)
     p.refs.define(cmd, spec.defines, pairs, args, step)
     p.monitors.option(step)
 

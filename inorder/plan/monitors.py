@@ -162,6 +162,12 @@ class Monitors:
         elif opts.get("port") is None:
             self.warnings.append((loc, "this socket has neither a path nor a port"))
             return
+        else:
+            for key in ("port", "to"):
+                value = opts.get(key)
+                if value is not None and not (isinstance(value, str) and value.isdigit()):
+                    raise ScriptError(f"{key} '{value}' of this monitor is not a port number",
+                                      loc)
         self.user.append(MonitorSpec(loc, step, opts, mode, pretty, legacy, len(self.user), fd))
 
 

@@ -40,6 +40,8 @@ def stood_for(name: str, wrapper: str) -> str:
 def resolve(binary: str) -> str:
     """The absolute path of an executable QEMU."""
     path = binary if os.sep in binary else on_path(binary)
-    if not path or not os.access(path, os.X_OK):
+    if not path or not os.path.exists(path):
         raise ProfileError(f"QEMU binary '{binary}' not found (use --qemu PATH or ${ENV_QEMU})")
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise ProfileError(f"QEMU binary '{binary}' is not an executable file")
     return os.path.abspath(path)

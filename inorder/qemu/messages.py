@@ -30,6 +30,11 @@ def named_key(message: str) -> str | None:
     return m.group(1) if m else None
 
 
+# How many of QEMU's last lines may follow the one that names the option
+# it refused (hints such as "Is another process using the image [...]?").
+LAST_WORDS = 3
+
+
 def refused_option(line: str, words: list[str]) -> str | None:
     """QEMU's last line when it exits refusing an argv option names it as
     written: "qemu-system-x86_64: -object a,b: message".  The message, if

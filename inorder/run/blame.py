@@ -21,15 +21,36 @@ def refused_option(plan: Plan, stderr: str) -> FeedError | None:
     x-exit-preconfig for a cold device): its last line names the option it
     refused, and the error goes where the script wrote that option."""
     lines = [line for line in stderr.splitlines() if line.strip()]
+    # the line that names the option, and what QEMU added after it ("Is
+    # another process using the image?"): among its last few lines
+    for at in range(len(lines) - 1, max(len(lines) - messages.LAST_WORDS, 0) - 1, -1):
+        for step in reversed(plan.argv_steps):
+            if step.synthetic:
+                continue
+            message = messages.refused_option(lines[at], step.argv)
+            if message is not None:
+                said = "\n".join([message, *lines[at + 1:]])
+                return error(step, f"QEMU refused '{step.argv[0]}': {said}")
+    return _by_key(plan, lines)
+
+
+def _by_key(plan: Plan, lines: list[str]) -> FeedError | None:
+    """Some refusals name no option, only a property ("Property
+    'pc-q35-7.2-machine.foo' not found"): blame the one argv item that
+    wrote that key, if just one did."""
     if not lines:
         return None
-    for step in reversed(plan.argv_steps):
-        if step.synthetic:
-            continue
-        message = messages.refused_option(lines[-1], step.argv)
-        if message is not None:
-            return error(step, f"QEMU refused '{step.argv[0]}': {message}")
-    return None
+    key = messages.named_key(lines[-1])
+    if not key:
+        return None
+    key = key.rsplit(".", 1)[-1]
+    writers = [s for s in plan.argv_steps
+               if not s.synthetic and s.pairs and any(p.key == key for p in s.pairs)]
+    if len(writers) != 1:
+        return None
+    step = writers[0]
+    message = lines[-1].split(": ", 1)[-1]
+    return error(step, f"QEMU refused '{step.argv[0]}': {message}")
 
 
 def _location(step: Step, message: str):

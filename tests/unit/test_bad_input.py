@@ -174,3 +174,11 @@ def test_a_readconfig_header_of_spaces_is_quick(write, planned):
 
 def test_a_device_with_200000_repeated_keys_is_quick(planned):
     _quick(20, lambda: planned("-nodefaults", "-device virtio-rng-pci" + ",x=1" * 200_000))
+
+
+@pytest.mark.parametrize("line", ["-qmp tcp:localhost:notaport,server=on,wait=off",
+                                  "-qmp tcp:localhost:4444,to=x,server=on,wait=off",
+                                  "-chardev socket,id=m,host=localhost,port=p,server=on,wait=off"])
+def test_a_monitor_port_that_is_no_number_is_located(line, refused):
+    lines = ["-nodefaults", line] + (["-mon chardev=m"] if "-chardev" in line else [])
+    assert "is not a port number" in refused(*lines).message

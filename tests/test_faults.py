@@ -1,0 +1,152 @@
+"""Faults, injected with real QEMU: each ends with a clear message, the right
+exit status, and nothing left behind (the leak fixture of conftest.py checks
+processes, sockets, pipes and temporary files after every test)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import Monitor, qemu_pids, script, wait_exit, wait_fed, wait_gone
+
+
+def test_a_binary_that_is_not_executable(iq, tmp_path, launches):
+    binary = tmp_path / "qemu-system-x86_64"
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(0o644)
+    r = iq("--qemu", binary, script(tmp_path / "vm.qcmd", "-m 128M"))
+    assert r.returncode == 1
+    assert f"error: QEMU binary '{binary}' is not an executable file" in r.stderr
+    assert launches.vms() == []
+
+
+def test_a_binary_that_is_not_qemu(iq, tmp_path):
+    r = iq("--qemu", "/bin/true", script(tmp_path / "vm.qcmd", "-m 128M"))
+    assert r.returncode == 1
+    assert "error: cannot probe /bin/true" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_monitor_socket_that_cannot_be_made_is_located(iq, tmp_path, name):
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
+                "-qmp unix:/sys/m.sock,server=on,wait=off")
+    r = iq(vm)
+    assert r.returncode == 1
+    assert "vm.qcmd:6:6: error: cannot create monitor socket /sys/m.sock: " \
+           "Operation not permitted" in r.stderr
+    assert qemu_pids(name) == []
+
+
+def test_a_monitor_path_over_the_socket_limit_is_located(iq, tmp_path, launches):
+    path = "/tmp/" + "x" * 110 + ".sock"
+    r = iq(script(tmp_path / "vm.qcmd", "-m 128M", f"-qmp unix:{path},server=on,wait=off"))
+    assert r.returncode == 1
+    assert "vm.qcmd:5:6: error: monitor path" in r.stderr and "(107 bytes)" in r.stderr
+    assert launches.vms() == []
+
+
+def test_an_include_that_vanishes_after_the_plan_was_kept(iq, tmp_path, launches):
+    (tmp_path / "inc.qcmd").write_text("-netdev user,id=n0\n")
+    vm = script(tmp_path / "vm.qcmd", "-m 128M", "include inc.qcmd")
+    assert iq("--check", vm).returncode == 0              # planned, and kept
+    (tmp_path / "inc.qcmd").unlink()
+    r = iq(vm)
+    assert r.returncode == 1
+    assert "vm.qcmd:5:9: error: cannot read" in r.stderr and "inc.qcmd" in r.stderr
+    assert launches.vms() == []
+
+
+def test_a_100000_line_script_checks(iq, tmp_path):
+    lines = [f"-object iothread,id=io{i}" for i in range(50_000)]
+    lines += ["qom-set path=/machine property=dump-guest-core value=true"] * 50_000
+    r = iq("--check", script(tmp_path / "vm.qcmd", "-m 128M", *lines), timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_a_script_with_1000_devices_runs(iq_bg, tmp_path, sockdir, name):
+    sock = sockdir / "m.sock"
+    lines = [f"-name guest={name}", "-m 256M", f"-qmp unix:{sock},server=on,wait=off"]
+    for bus in range(2):
+        lines.append(f"-device virtio-serial-pci,id=vs{bus},max_ports=511")
+        lines += [f"-device virtserialport,bus=vs{bus}.0,nr={n},id=p{bus}_{n}"
+                  for n in range(1, 500)]
+    proc = iq_bg(script(tmp_path / "vm.qcmd", *lines))
+    mon = Monitor(sock, timeout=120)
+    try:
+        assert mon("query-status")["status"] == "running"
+        ports = mon("qom-list", path="/machine/peripheral")
+        assert len([p for p in ports if p["name"].startswith("p")]) == 998
+    finally:
+        mon.quit()
+    assert wait_exit(proc, timeout=60)[0] == 0
+
+
+def test_a_disk_another_qemu_holds_is_refused_and_left_clean(iq, tmp_path, sockdir, qcow2, name):
+    other = subprocess.Popen(["qemu-system-x86_64", "-accel", "tcg", "-display", "none",
+                              "-nodefaults", "-M", "none", "-S", "-name", "guest=holder-" + name[7:],
+                              "-blockdev", f"driver=file,filename={qcow2},node-name=f",
+                              "-blockdev", "driver=qcow2,file=f,node-name=d",
+                              "-qmp", f"unix:{sockdir}/holder.sock,server=on,wait=off"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = Monitor(sockdir / "holder.sock")
+    try:
+        vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
+                    f"-blockdev driver=file,filename={qcow2},node-name=f0",
+                    "-blockdev driver=qcow2,file=f0,node-name=d0",
+                    "-device virtio-blk-pci,drive=d0")
+        r = iq(vm)
+        assert r.returncode == 1
+        assert "error: QEMU refused" in r.stderr and "lock" in r.stderr, r.stderr
+        assert "vm.qcmd:" in r.stderr
+        assert wait_gone(name)
+    finally:
+        holder.quit()
+        other.wait(30)
+    check = subprocess.run(["qemu-img", "check", str(qcow2)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_qemu_killed_at_random_points_of_a_feed(env, tmp_path, sockdir, qcow2, name):
+    # the feed writes nothing to the image: after every kill it is clean
+    lines = [f"-name guest={name}", "-m 128M", f"-qmp unix:{sockdir}/m.sock,server=on,wait=off",
+             f"-blockdev driver=file,filename={qcow2},node-name=f0",
+             "-blockdev driver=qcow2,file=f0,node-name=d0", "-device virtio-blk-pci,drive=d0"]
+    lines += ["qom-set path=/machine property=dump-guest-core value=true"] * 3000
+    vm = script(tmp_path / "vm.qcmd", *lines)
+    before = subprocess.run(["qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", str(qcow2),
+                             str(qcow2)], capture_output=True).returncode
+    assert before == 0
+    image = qcow2.read_bytes()
+    rng = random.Random(7)
+    for run in range(8):
+        proc = subprocess.Popen([sys.executable, "-m", "inorder", "-v", str(vm)], text=True,
+                                env=env["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=tmp_path)
+        wait_fed(proc, rng.randrange(1, 3000))
+        [pid] = qemu_pids(name)
+        os.kill(pid, signal.SIGKILL)
+        rc, _, err = wait_exit(proc, timeout=60)
+        assert rc == 1, err[-2000:]
+        assert "QEMU exited (status 137)" in err and "vm.qcmd:" in err and "Traceback" not in err
+        assert wait_gone(name)
+        assert os.listdir(sockdir) == []
+        check = subprocess.run(["qemu-img", "check", str(qcow2)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+    assert qcow2.read_bytes() == image            # the guest-visible content, and more
+
+
+@pytest.mark.parametrize("line, said", [
+    ("-m 2X", "Parameter 'size' expects a non-negative number below 2^64"),
+    ("-machine q35,no-such-option=1", "no-such-option"),
+])
+def test_qemu_refusing_its_argv_at_launch_is_located(line, said, iq, tmp_path, name):
+    # QEMU exits before its monitor answers: its last words, at the line
+    r = iq(script(tmp_path / "vm.qcmd", f"-name guest={name}", line,
+                  "qom-set path=/machine property=dump-guest-core value=true", "quit"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "vm.qcmd:5:1: error: QEMU refused" in r.stderr and said in r.stderr, r.stderr
+    assert wait_gone(name)
