@@ -158,9 +158,13 @@ class HeldMonitor:
         if timeout and self.hold is not None:
             select.select([self.hold], [], [], timeout)
         path = self.spec.opts["path"]
-        if os.path.lexists(path):
-            os.unlink(path)               # a stale socket, as QEMU does
-        os.rename(temp, path)
+        try:
+            if os.path.lexists(path):
+                os.unlink(path)           # a stale socket, as QEMU does
+            os.rename(temp, path)
+        except OSError as e:
+            raise LaunchError(f"cannot put monitor socket {path} in place: {e.strerror}",
+                              self.spec.location) from e
         self._temp_path = None
         self.bound_path = path
 

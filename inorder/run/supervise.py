@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..errors import Interrupted, QemuDied, warn
+from ..errors import Interrupted, LaunchError, QemuDied, warn
 from .feed import Feed
 from .link import Link
 from .session import SIGNALS, Session
@@ -106,7 +106,10 @@ class Supervisor:
                 def accepted(monitor=monitor, fd=fd):
                     loop.remove_reader(fd)
                     self._watched.remove(fd)
-                    monitor.place()
+                    try:
+                        monitor.place()
+                    except LaunchError:
+                        pass              # tried again at the release, which reports it
                 loop.add_reader(fd, accepted)
                 self._watched.append(fd)
 
