@@ -101,7 +101,8 @@ def _private_folder(folder: str) -> None:
     root = directory()
     os.makedirs(os.path.dirname(os.path.abspath(root)), exist_ok=True)
     missing = []
-    while not os.path.isdir(folder):
+    folder = os.path.abspath(folder)      # a relative $INORDER_CACHE: stop at the root
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
         missing.append(folder)
         folder = os.path.dirname(folder)
     for path in reversed(missing):

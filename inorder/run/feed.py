@@ -35,6 +35,7 @@ class Feed:
         pending: list = []
         try:
             for step in self.plan.qmp_steps:
+                self.interrupted()        # before every step: a barrier too
                 if not pipeline_safe(step.execute, step.arguments):
                     while pending:
                         await self._answer(*pending.pop(0))

@@ -124,3 +124,10 @@ def test_the_grammars_tables_are_kept_as_json(private_cache):
     grammar.parser.cache_clear()
     assert grammar.parser().parse(text) == first.parse(text)   # damaged: built again
     grammar.parser.cache_clear()
+
+
+def test_a_relative_cache_directory_is_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INORDER_CACHE", "relcache")
+    cache.write_json("relcache/plans/x.json", {"a": 1})
+    assert cache.read_json("relcache/plans/x.json") == {"a": 1}
