@@ -111,14 +111,25 @@ def parse_options(words: list[str]) -> Options:
         else:
             setattr(options, {"dry-run": "dry_run", "qemu-compat": "compat"}.get(name, name),
                     True)
-    consumed = words[:len(words) - len(rest)]
-    # the `--` that ends the options (and not the value of --qemu)
-    if consumed[-1:] == ["--"] and not (given and given[-1][1] == "--"
-                                        and consumed[-2:-1] != ["--"]):
+    if _ended_by_dashes(words[:len(words) - len(rest)], long):
         options.argv = rest
     elif rest:
         options.script, options.extra = rest[0], rest[1:]
     return options
+
+
+def _ended_by_dashes(consumed: list[str], long: list[str]) -> bool:
+    """Whether getopt stopped at a `--` of its own (`-- QEMU-ARGV`), and not
+    at one that was an option's value (`--qemu -- x`).  getopt does not say."""
+    valued = [name[:-1] for name in long if name.endswith("=")]
+    words = iter(consumed)
+    for word in words:
+        if word == "--":
+            return True
+        if word.startswith("--") and "=" not in word and \
+                any(name.startswith(word[2:]) for name in valued):
+            next(words, None)             # its value, whatever it looks like
+    return False
 
 
 def drop_in(name: str, argv: list[str]) -> Options:

@@ -150,3 +150,35 @@ def test_qemu_refusing_its_argv_at_launch_is_located(line, said, iq, tmp_path, n
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "vm.qcmd:5:1: error: QEMU refused" in r.stderr and said in r.stderr, r.stderr
     assert wait_gone(name)
+
+
+@pytest.mark.parametrize("feed", [False, True])
+def test_a_held_monitor_qemu_refuses_is_located_at_its_line(feed, iq, tmp_path, sockdir, name):
+    # QEMU quotes the words it was given, "-chardev socket,id=m0,fd=5,...",
+    # not the script's path=...: the error must still find the line
+    sock = f"{sockdir}/m.sock"
+    lines = [f"-name guest={name}", "-machine q35",
+             f"-chardev socket,id=m0,path={sock},server=on,wait=off,"
+             f"logfile={tmp_path}/no/such/dir/log",
+             "-mon chardev=m0,mode=control"]
+    if feed:
+        lines.append("qom-set path=/machine property=dump-guest-core value=true")
+    r = iq(script(tmp_path / "vm.qcmd", *lines))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "vm.qcmd:6:1: error: QEMU refused '-chardev'" in r.stderr, r.stderr
+    assert "No such file or directory" in r.stderr
+    assert wait_gone(name)
+    assert os.listdir(sockdir) == []
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_and_the_vm_runs(env, tmp_path, name):
+    # the profile is probed, used from memory, and said to be probed again
+    e = dict(env["env"], INORDER_CACHE=str(tmp_path / "file" / "cache"))
+    (tmp_path / "file").write_text("")            # a file where a folder should be
+    path = script(tmp_path / "vm.qcmd", f"-name guest={name}",
+                  "qom-set path=/machine property=dump-guest-core value=true", "quit")
+    r = subprocess.run([sys.executable, "-m", "inorder", str(path)], env=e,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "warning: cannot keep the profile" in r.stderr and "Traceback" not in r.stderr
+    assert wait_gone(name)

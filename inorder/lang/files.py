@@ -10,7 +10,8 @@ from .source import Location, Source
 
 def read_source(path: str, included_from: Location | None = None) -> Source:
     """A file as a Source, or a located error: it cannot be read, its name
-    has a NUL byte, or it is not UTF-8 (located at the first bad byte)."""
+    has a NUL byte, it is not UTF-8 (located at the first bad byte) or has a
+    NUL byte (no word of QEMU's argv can hold one; JSON may write \\u0000)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -28,4 +29,11 @@ def read_source(path: str, included_from: Location | None = None) -> Source:
         source = Source(path, data.decode("utf-8", "replace"), included_from=included_from)
         raise ScriptError(f"{path} is not UTF-8 text: byte 0x{data[e.start]:02x} here",
                           Location(source, line, column)) from e
-    return Source(path, text, included_from=included_from)
+    source = Source(path, text, included_from=included_from)
+    at = text.find("\0")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise ScriptError(f"{path} has a NUL byte here: not text QEMU can be given",
+                          Location(source, line, column))
+    return source

@@ -16,6 +16,7 @@ import os
 import zlib
 
 from .. import cache
+from ..errors import warn
 from .binary import resolve
 from .options import EXTRA_OPTIONS
 
@@ -65,9 +66,17 @@ def load(binary: str) -> Profile:
     data, schema = probe(path)
     data["options"].update(EXTRA_OPTIONS)
     data["key"] = key
-    cache.write_json(stem + ".schema.json", schema)
-    cache.write_json(stem + ".json", data)
-    return _profile(path, data, stem)
+    profile = _profile(path, data, stem)
+    try:
+        cache.write_json(stem + ".schema.json", schema)
+        cache.write_json(stem + ".json", data)
+    except OSError as e:
+        # the run goes on (the profile is in memory), probing at every start
+        warn(f"cannot keep the profile of {path} in {os.path.dirname(stem)}: "
+             f"{e.strerror}; it is probed again at every start")
+        from .schema import Schema
+        profile._schema = Schema(schema)
+    return profile
 
 
 def _profile(path: str, data: dict, stem: str) -> Profile:

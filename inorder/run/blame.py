@@ -16,10 +16,12 @@ def error(step: Step, message: str) -> FeedError:
     return err
 
 
-def refused_option(plan: Plan, stderr: str) -> FeedError | None:
+def refused_option(plan: Plan, stderr: str, launch=None) -> FeedError | None:
     """QEMU exited creating what its argv asked for (at launch, or at
     x-exit-preconfig for a cold device): its last line names the option it
-    refused, and the error goes where the script wrote that option."""
+    refused, and the error goes where the script wrote that option.
+    `launch` (run/launch.py) knows the words QEMU got for a held monitor,
+    which QEMU quotes instead of the script's."""
     lines = [line for line in stderr.splitlines() if line.strip()]
     # the line that names the option, and what QEMU added after it ("Is
     # another process using the image?"): among its last few lines
@@ -27,10 +29,11 @@ def refused_option(plan: Plan, stderr: str) -> FeedError | None:
         for step in reversed(plan.argv_steps):
             if step.synthetic:
                 continue
-            message = messages.refused_option(lines[at], step.argv)
-            if message is not None:
-                said = "\n".join([message, *lines[at + 1:]])
-                return error(step, f"QEMU refused '{step.argv[0]}': {said}")
+            for words in (launch.spellings(step) if launch else [step.argv]):
+                message = messages.refused_option(lines[at], words)
+                if message is not None:
+                    said = "\n".join([message, *lines[at + 1:]])
+                    return error(step, f"QEMU refused '{step.argv[0]}': {said}")
     return _by_key(plan, lines)
 
 

@@ -25,8 +25,9 @@ WINDOW = 32
 
 
 class Feed:
-    def __init__(self, plan: Plan, link: Link, verbose: bool, interrupted):
+    def __init__(self, plan: Plan, link: Link, verbose: bool, interrupted, refused):
         self.plan = plan
+        self.refused = refused            # QEMU's exit as a located error, or None
         self.link = link
         self.verbose = verbose
         self.interrupted = interrupted    # raises if a signal asked to stop
@@ -64,7 +65,7 @@ class Feed:
         except ExecuteError as e:
             raise blame.error(step, f"QEMU refused '{step.execute}': {e.error.error.desc}") from e
         except QemuDied as e:
-            raise blame.refused_option(self.plan, self.link.qemu.stderr_text()) or blame.error(
+            raise self.refused() or blame.error(
                 step, f"'{step.execute}' failed: {e.message}") from e
         except InorderError as e:
             raise blame.error(step, e.message) from e

@@ -9,11 +9,19 @@ from ..qemu import flags
 
 
 class Launch:
-    __slots__ = ("argv", "pass_fds")
+    __slots__ = ("argv", "pass_fds", "respelled")
 
-    def __init__(self, argv: list[str], pass_fds: set[int]):
+    def __init__(self, argv: list[str], pass_fds: set[int], respelled: dict[int, list[str]]):
         self.argv = argv              # QEMU's argv, less the private monitor
         self.pass_fds = pass_fds      # every fd QEMU inherits
+        # id(step) -> the words QEMU got instead of the step's argv (a held
+        # monitor: "-chardev socket,id=m,fd=5"); QEMU's messages quote these
+        self.respelled = respelled
+
+    def spellings(self, step) -> list[list[str]]:
+        """How QEMU may quote `step` back: as planned, and as launched."""
+        words = self.respelled.get(id(step))
+        return [step.argv] if words is None else [words, step.argv]
 
 
 def describe(plan: Plan, monitors, pidfile_temp: str | None, inherited_fds) -> Launch:
@@ -28,4 +36,4 @@ def describe(plan: Plan, monitors, pidfile_temp: str | None, inherited_fds) -> L
         argv += flags.PRECONFIG
     if pidfile_temp is not None:
         argv += ["-pidfile", pidfile_temp]
-    return Launch(argv, set(inherited_fds) | {m.fd for m in monitors})
+    return Launch(argv, set(inherited_fds) | {m.fd for m in monitors}, replaced)

@@ -57,15 +57,14 @@ class HeldMonitor:
     def label(self) -> str:
         return self.spec.label
 
-    def prepare(self, watchdog, inherited: Inherited) -> int:
-        """Create or adopt the listening socket; returns the fd QEMU must
-        inherit.  A socket anyone can reach at once (TCP, abstract, an
-        inherited one) is held now; a new unix socket, which nobody can reach
-        under its temporary name, is held once QEMU runs (hold()).  The
+    def prepare(self, watchdog, inherited: Inherited) -> None:
+        """Create or adopt the listening socket, the fd QEMU inherits.  A
+        socket anyone can reach at once (TCP, abstract, an inherited one) is
+        held now; a new unix socket, which nobody can reach under its
+        temporary name, is held once QEMU runs (hold_now()).  The
         watchdog learns of every socket file before it exists, and keeps a
         copy of each hold."""
         self.fd = self._prepare(watchdog, inherited)
-        return self.fd
 
     def hold_now(self, watchdog) -> None:
         """QEMU is in its main loop: queue the hold of a new unix socket, the

@@ -58,6 +58,9 @@ class Qemu:
         except OSError as e:
             os.close(read_end)
             raise LaunchError(f"cannot run {self.binary}: {e.strerror}") from e
+        except BaseException:
+            os.close(read_end)
+            raise
         finally:
             theirs.close()
             os.close(write_end)

@@ -67,6 +67,7 @@ class Session:
         self.verbose = verbose
         self.qemu = Qemu(binary)
         self.watchdog: Watchdog | None = None
+        self.launched = None                # run/launch.py's Launch, once spawned
         self.held = Held([HeldMonitor(spec) for spec in plan.monitors], inherited,
                          PidFile(plan.pidfile) if plan.pidfile else None, verbose)
 
@@ -88,8 +89,9 @@ class Session:
                 say(f"monitor {monitor.label}: held until the feed is done")
                 if monitor.spec.public:
                     say(f"monitor {monitor.label} is reachable from other hosts")
-        launch = describe(self.plan, held.monitors,
-                          held.pidfile.temp if held.pidfile else None, held.inherited.fds)
+        launch = self.launched = describe(self.plan, held.monitors,
+                                          held.pidfile.temp if held.pidfile else None,
+                                          held.inherited.fds)
         stdin = stdout = None
         preexec = None
         if self.plan.daemonize:
@@ -152,10 +154,14 @@ class Session:
     def blame_exit(self, died: QemuDied) -> None:
         """QEMU exited before it answered: when its last words name an option
         of the plan, the error goes where the script wrote it."""
-        refused = blame.refused_option(self.plan, self.qemu.stderr_text())
+        refused = self.refused()
         if refused is None:
             raise died
         raise refused from died
+
+    def refused(self):
+        """The option QEMU's last words say it refused, as a located error."""
+        return blame.refused_option(self.plan, self.qemu.stderr_text(), self.launched)
 
     def _pass_on(self, sig: int, frame) -> None:
         self.qemu.send_signal(sig)

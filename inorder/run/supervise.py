@@ -46,7 +46,11 @@ class Supervisor:
             loop.add_signal_handler(sig, self._on_signal, sig, task)
         keep_sockets = False
         try:
-            self.qemu.watch()
+            try:
+                self.qemu.watch()
+            except BaseException:           # no pidfd (out of fds, say): no QEMU left
+                self.qemu.stop_now()
+                raise
             if self.held.released:      # by the handshake: only supervision is left
                 self.link.drain()
                 return await self._supervise()
@@ -56,7 +60,8 @@ class Supervisor:
                     monitor.hold_now(session.watchdog)
                 self._place_when_accepted()
                 session.timings.mark("greeting")
-                await Feed(plan, self.link, session.verbose, self._interrupted).run()
+                await Feed(plan, self.link, session.verbose, self._interrupted,
+                           session.refused).run()
                 self._interrupted()
                 session.timings.mark("fed")
                 if plan.quits:

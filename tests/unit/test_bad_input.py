@@ -69,11 +69,12 @@ def test_a_size_of_400_digits_is_left_for_qemu_to_refuse(planned):
 
 
 @pytest.mark.parametrize("line, where", [
-    ("include a\0b.qcmd", "2:9"),
-    ("-readconfig a\0b.cfg", "2:13"),
-    ("-qmp unix:/tmp/a\0b.sock,server=on,wait=off", "2:6"),
+    ("include a\0b.qcmd", "2:10"),
+    ("-readconfig a\0b.cfg", "2:14"),
+    ("-qmp unix:/tmp/a\0b.sock,server=on,wait=off", "2:17"),
 ])
 def test_a_nul_byte_in_a_path_is_located(line, where, refused):
+    # at the NUL itself: no word of a script may hold one
     e = refused("-nodefaults", line)
     assert "NUL" in e.message and f"{e.location.line}:{e.location.column}" == where
 
@@ -137,6 +138,23 @@ def test_a_script_that_is_not_utf8_is_located_at_the_first_bad_byte(tmp_path):
         parse_file(str(path))
     assert (e.value.location.line, e.value.location.column) == (2, 10)
     assert "byte 0xe9" in e.value.message and "-name caf" in e.value.render()
+
+
+def test_a_nul_byte_in_a_script_is_located(tmp_path):
+    # QEMU's argv is C strings: the word would be cut at the NUL, or the
+    # spawn fail with Python's "embedded null byte"
+    (tmp_path / "vm.qcmd").write_bytes(b"-nodefaults\n-name a\0b\n")
+    with pytest.raises(ScriptError) as e:
+        parse_file(str(tmp_path / "vm.qcmd"))
+    assert "NUL byte" in e.value.message
+    assert (e.value.location.line, e.value.location.column) == (2, 8)
+
+
+def test_a_nul_byte_in_a_readconfig_file_is_located(tmp_path, refused):
+    (tmp_path / "vm.cfg").write_bytes(b'[name]\nguest = "a\0b"\n')
+    e = refused("-readconfig vm.cfg")
+    assert "NUL byte" in e.message
+    assert str(e.location).endswith("vm.cfg:2:11")
 
 
 def test_a_readconfig_section_for_an_option_without_argument_is_located(write, refused):

@@ -163,3 +163,15 @@ def test_an_empty_script_is_a_located_error(text, write, profile, monkeypatch, c
         f.write(text)
     assert command_line.main(["--dry-run", path]) == 1
     assert "vm.qcmd:1:1: error: nothing to run: the script has no commands" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("words, qemu, argv, script", [
+    (["--qemu", "--", "vm.qcmd"], "--", None, "vm.qcmd"),
+    (["--qemu=--", "--", "-m", "1G"], "--", ["-m", "1G"], None),
+    (["--qemu", "--", "--", "-m", "1G"], "--", ["-m", "1G"], None),
+    (["--qemu", "--", "--"], "--", [], None),
+    (["--qemu=/x", "vm.qcmd", "--"], "/x", None, "vm.qcmd"),
+])
+def test_a_double_dash_that_is_the_value_of_qemu_does_not_end_the_options(words, qemu, argv, script):
+    o = parse_options(words)
+    assert (o.qemu, o.argv, o.script) == (qemu, argv, script)
