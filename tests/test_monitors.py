@@ -10,7 +10,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 import pexpect
@@ -205,57 +204,6 @@ def test_monitor_on_stdio_terminal(env, name):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-
-
-def test_a_client_never_sees_a_half_configured_vm(iq_bg, tmp_path, sockdir, name):
-    """The race: a client keeps trying to connect from before inorder-qemu is
-    started; its first command after the greeting sees the last line's effect
-    and every device."""
-    sock = sockdir / "race.sock"
-    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35", "-m 128M",
-                f"-qmp unix:{sock},server=on,wait=off",
-                "-device pcie-root-port,id=rp1,chassis=1",
-                "-device virtio-rng-pci,id=rng0,bus=rp1",
-                *long_feed(2000))          # a feed of about 0.8 s
-    failures = []
-    for run in range(50):
-        answers = {}
-        trying = threading.Event()
-
-        def client():
-            try:
-                trying.set()
-                s = raw_connect(sock, timeout=60)
-                read_until(s, b"\n")
-                s.sendall(b'{"execute": "qmp_capabilities"}\n'
-                          b'{"execute": "qom-get", "arguments": {"path": "/machine", '
-                          b'"property": "dump-guest-core"}}\n'
-                          b'{"execute": "qom-list", "arguments": {"path": "/machine/peripheral"}}\n'
-                          b'{"execute": "query-status"}\n')
-                data = read_until(s, b'"status"')
-                lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
-                answers["replies"] = [l["return"] for l in lines if "return" in l]
-                s.sendall(b'{"execute": "quit"}\n')
-                read_until(s, b"SHUTDOWN")
-                s.close()
-            except Exception as e:           # reported below
-                answers["error"] = repr(e)
-
-        t = threading.Thread(target=client)
-        t.start()
-        trying.wait()                        # it tries before inorder-qemu starts
-        proc = iq_bg(vm)
-        t.join(90)
-        if "replies" not in answers:         # the client failed: nobody quits QEMU
-            proc.terminate()
-        rc, _, err = wait_exit(proc, timeout=60)
-        replies = answers.get("replies")
-        ok = (replies is not None and replies[1] is False
-              and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
-              and replies[3]["status"] == "running" and rc == 0)
-        if not ok:
-            failures.append((run, answers, rc, err[-300:]))
-    assert failures == []
 
 
 def test_kill_9_during_the_feed_leaves_nothing(iq_bg, tmp_path, sockdir, name):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import signal
 import subprocess
 
-from ..errors import QemuDied, QemuRefused, say
+from ..errors import QemuDied, QemuRefused, say, warn
 from ..plan.step import Plan
 from ..timing import Timings
 from . import blame
@@ -85,6 +85,11 @@ class Session:
             self.watchdog.remove_at_death(held.pidfile.temp)
         for monitor in held.monitors:
             monitor.prepare(self.watchdog, held.inherited)
+            if monitor.spec.inherited_fd in held.inherited.beaten:
+                # said now: that client may end the VM before the feed does
+                warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
+                     "could hold it: that client sees the VM before its configuration "
+                     "is complete")
             if self.verbose:
                 say(f"monitor {monitor.label}: held until the feed is done")
                 if monitor.spec.public:

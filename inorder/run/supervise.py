@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..errors import Interrupted, LaunchError, QemuDied, warn
+from ..errors import Interrupted, LaunchError, QemuDied
 from .feed import Feed
 from .link import Link
 from .session import SIGNALS, Session
@@ -94,11 +94,6 @@ class Supervisor:
             await self.link.connect()
         except QemuDied as e:
             self.session.blame_exit(e)
-        for monitor in self.held.monitors:
-            if monitor.spec.inherited_fd in self.held.inherited.beaten:
-                warn(f"a client connected to monitor {monitor.label} before inorder-qemu "
-                     "could hold it: that client sees the VM before its configuration "
-                     "is complete")
 
     def _place_when_accepted(self) -> None:
         """Each new unix socket goes to the user's path as soon as QEMU has

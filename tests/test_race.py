@@ -1,0 +1,149 @@
+"""The hold/release race: a client that tries from before the launch never
+sees a half-configured VM, idle and with both cores busy.
+
+Two ways in: a script whose feed takes about 0.8 s, with a `-qmp unix:`
+monitor inorder-qemu holds; and the drop-in given libvirt's argv with the
+monitor as an inherited listening socket (a direct plan: QEMU is exec'd and
+the monitor is QEMU's own from the start).
+
+Each case runs INORDER_RACE_LAUNCHES launches (default 25).  The long run
+(2,000 launches in all) is `INORDER_RACE_LAUNCHES=500 .venv/bin/python -m
+pytest -m race tests/test_race.py`; any failure is kept in the assertion
+message, the client's view and QEMU's stderr with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import raw_connect, read_until, script, wait_exit
+from test_entrances import LIBVIRT_STYLE, drop_in_dir
+from test_monitors import long_feed
+
+pytestmark = pytest.mark.race
+
+LAUNCHES = int(os.environ.get("INORDER_RACE_LAUNCHES", "25"))
+
+QUESTIONS = (b'{"execute": "qmp_capabilities"}\n'
+             b'{"execute": "qom-get", "arguments": {"path": "/machine", '
+             b'"property": "dump-guest-core"}}\n'
+             b'{"execute": "qom-list", "arguments": {"path": "/machine/peripheral"}}\n'
+             b'{"execute": "query-status"}\n')
+
+
+@pytest.fixture(params=["idle", "busy"])
+def cpu(request):
+    """Nothing else running, or a busy loop on each of the two cores."""
+    loops = []
+    if request.param == "busy":
+        loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    yield request.param
+    for p in loops:
+        p.kill()
+        p.wait()
+
+
+def first_answers(address, answers: dict, trying: threading.Event, then=b"") -> None:
+    """A client retrying from before the launch: the answers to its first
+    commands after the greeting, then `then`, then quit."""
+    try:
+        trying.set()
+        s = raw_connect(address, timeout=60)
+        try:
+            answers["greeting"] = json.loads(read_until(s, b"\n").decode())
+            s.sendall(QUESTIONS)
+            data = read_until(s, b'"status"')
+            lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+            answers["replies"] = [l["return"] for l in lines if "return" in l]
+            if then:
+                s.sendall(then)
+                read_until(s, b'"return"', timeout=30)
+            s.sendall(b'{"execute": "quit"}\n')
+            read_until(s, b"SHUTDOWN")
+        finally:
+            s.close()
+    except Exception as e:                   # reported with the launch
+        answers["error"] = repr(e)
+
+
+def launch_and_ask(start, address, ok, then=b"") -> list:
+    """LAUNCHES launches; the ones whose client saw something else."""
+    failures = []
+    for run in range(LAUNCHES):
+        answers: dict = {}
+        trying = threading.Event()
+        t = threading.Thread(target=first_answers, args=(address, answers, trying, then))
+        t.start()
+        trying.wait()                        # it tries before the launch
+        proc = start()
+        t.join(90)
+        if "replies" not in answers:         # the client failed: nobody quits QEMU
+            proc.terminate()
+        rc, _, err = wait_exit(proc, timeout=60)
+        if not (ok(answers.get("replies")) and rc == 0):
+            failures.append({"run": run, "client": answers, "status": rc, "stderr": err[-400:]})
+    return failures
+
+
+def test_a_client_never_sees_a_half_configured_vm(cpu, iq_bg, tmp_path, sockdir, name):
+    """A script: the client's first command after the greeting sees the last
+    line's effect and every device, the VM running."""
+    sock = sockdir / "race.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off",
+                "-device pcie-root-port,id=rp1,chassis=1",
+                "-device virtio-rng-pci,id=rng0,bus=rp1",
+                *long_feed(2000))          # a feed of about 0.8 s
+
+    def ok(replies):
+        return (replies is not None and replies[1] is False
+                and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
+                and replies[3]["status"] == "running")
+    assert launch_and_ask(lambda: iq_bg(vm), sock, ok) == []
+
+
+def test_the_drop_in_with_an_inherited_monitor_socket(cpu, env, tmp_path, sockdir, name):
+    """libvirt's way: the caller listens, passes the socket as fd=N and
+    connects at once; the first answers see every device cold-plugged and
+    the VM in prelaunch (-S), then `cont` runs it."""
+    d = drop_in_dir(tmp_path)
+    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    path = sockdir / "monitor.sock"
+    procs = []
+
+    def start():
+        if path.exists():
+            path.unlink()
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(path))
+        listener.listen(8)
+        fd = listener.fileno()
+        argv = [a.replace("NAME", name) for a in LIBVIRT_STYLE] + [
+            "-chardev", f"socket,id=charmonitor,fd={fd},server=on,wait=off",
+            "-mon", "chardev=charmonitor,id=monitor,mode=control"]
+        try:
+            proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv], env=e,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    pass_fds=[fd])
+        finally:
+            listener.close()
+        procs.append(proc)
+        return proc
+
+    def ok(replies):
+        return (replies is not None
+                and {"pci.1", "net0"} <= {p["name"] for p in replies[2]}
+                and replies[3]["status"] == "prelaunch")
+    try:
+        assert launch_and_ask(start, path, ok, then=b'{"execute": "cont"}\n') == []
+    finally:
+        for p in procs:
+            for pipe in (p.stdout, p.stderr):
+                pipe.close()
