@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,4 +182,16 @@ def test_a_cache_that_cannot_be_written_is_a_warning_and_the_vm_runs(env, tmp_pa
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "warning: cannot keep the profile" in r.stderr and "Traceback" not in r.stderr
+    assert wait_gone(name)
+
+
+def test_a_binary_of_another_architecture_is_located_at_what_it_lacks(iq, tmp_path, name):
+    # an x86 script, an aarch64 QEMU: its profile is probed like any other,
+    # and QEMU's refusal of the machine type goes to the line that names it
+    arm = shutil.which("qemu-system-aarch64")
+    assert arm, "qemu-system-aarch64 is required (Debian: qemu-system-arm)"
+    r = iq("--qemu", arm, script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35",
+                                 "qom-set path=/machine property=dump-guest-core value=true"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "vm.qcmd:5:1: error: QEMU refused '-machine': unsupported machine type" in r.stderr
     assert wait_gone(name)

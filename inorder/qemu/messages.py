@@ -30,6 +30,25 @@ def named_key(message: str) -> str | None:
     return m.group(1) if m else None
 
 
+# Refusals that do not quote the option they are about, and the options
+# they are about (the last of them written is the one QEMU used).
+UNQUOTED = {
+    "unsupported machine type": ("-machine", "-M"),
+    "invalid accelerator": ("-accel",),
+    "unable to find CPU model": ("-cpu",),
+}
+
+
+def unquoted_option(line: str) -> tuple[str, ...]:
+    """The options a refusal that names none is about ("qemu-system-aarch64:
+    unsupported machine type")."""
+    message = line.split(": ", 1)[-1]
+    for start, options in UNQUOTED.items():
+        if message.startswith(start):
+            return options
+    return ()
+
+
 # How many of QEMU's last lines may follow the one that names the option
 # it refused (hints such as "Is another process using the image [...]?").
 LAST_WORDS = 3

@@ -34,7 +34,19 @@ def refused_option(plan: Plan, stderr: str, launch=None) -> FeedError | None:
                 if message is not None:
                     said = "\n".join([message, *lines[at + 1:]])
                     return error(step, f"QEMU refused '{step.argv[0]}': {said}")
-    return _by_key(plan, lines)
+    return _unquoted(plan, lines) or _by_key(plan, lines)
+
+
+def _unquoted(plan: Plan, lines: list[str]) -> FeedError | None:
+    """A refusal that names no option but is about one ("unsupported machine
+    type"): blame the last argv item of that option."""
+    for at in range(len(lines) - 1, max(len(lines) - messages.LAST_WORDS, 0) - 1, -1):
+        options = messages.unquoted_option(lines[at])
+        steps = [s for s in plan.argv_steps if not s.synthetic and s.argv[0] in options]
+        if steps:
+            said = "\n".join([lines[at].split(": ", 1)[-1], *lines[at + 1:]])
+            return error(steps[-1], f"QEMU refused '{steps[-1].argv[0]}': {said}")
+    return None
 
 
 def _by_key(plan: Plan, lines: list[str]) -> FeedError | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inorder.qemu.messages import help_arity, named_key, refused_option
+from inorder.qemu.messages import help_arity, named_key, refused_option, unquoted_option
 from inorder.qemu.options import EXTRA_OPTIONS
 
 
@@ -72,3 +72,9 @@ def test_refused_option_is_none_for_another_option():
     assert refused_option(line, ["-object", "iothread,id=io0"]) is None
     # a prefix of the option's words is not the option
     assert refused_option("qemu-system-x86_64: -device e1000,id=a: x", ["-device", "e1000"]) is None
+
+
+def test_a_refusal_that_names_no_option_is_about_one():
+    assert unquoted_option("qemu-system-aarch64: unsupported machine type") == ("-machine", "-M")
+    assert unquoted_option("qemu-system-x86_64: unable to find CPU model 'x'") == ("-cpu",)
+    assert unquoted_option("qemu-system-x86_64: -m 2X: Parameter 'size' expects ...") == ()
