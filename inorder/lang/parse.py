@@ -118,7 +118,15 @@ def _command(source: Source, kind: str, toks: list) -> Command | tuple[str, Loca
     return cmd
 
 
+# What a JSON text may start with (json.loads also takes NaN and Infinity):
+# any other value is a string, without the cost of a failed parse (an
+# exception each: a third of the parse of a long script).
+_JSON_START = frozenset('[{"-0123456789tfnNI \t\r\n')
+
+
 def _json_or_string(value: str):
+    if not value or value[0] not in _JSON_START:
+        return value
     try:
         return json.loads(value)
     except ValueError:
