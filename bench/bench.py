@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """inorder-qemu against bare QEMU, side by side in one run.
 
-    .venv/bin/python bench/bench.py            # the full run (about 20 s)
+    .venv/bin/python bench/bench.py            # the full run (about a minute)
     .venv/bin/python bench/bench.py --quick    # CI's smoke run: small sizes
 
 Prints a Markdown table: medians, and ratios to bare QEMU measured in the same
-run (these machines are noisy: compare ratios, not absolute times).
+run, the variants interleaved (these machines are noisy: compare ratios, not
+absolute times).
 
 1. time to running: from spawn until a QMP client sees "running" with the
-   configuration complete; a 10-line q35 script and a ~100-device one, versus
-   bare qemu-system-x86_64 with the equivalent argv; with inorder-qemu's share
-   broken down from its INORDER_TIMINGS marks;
-2. feed cost per command: 1,000 QMP commands fed by inorder-qemu versus a
+   configuration complete, for bare qemu-system-x86_64 and, with the
+   equivalent script or argv, inorder-qemu's exec path (a plan that needs no
+   feed: small, ~100 devices), its feed path (the same with one QMP command),
+   the drop-in, and the cold first run of the small script (no kept plan);
+   inorder-qemu's share broken down from its INORDER_TIMINGS marks;
+2. the interpreter's own start, the floor of any Python front end:
+   `python -c pass`, and with `-S` (no site: what the venv costs);
+3. feed cost per command: 1,000 QMP commands fed by inorder-qemu versus a
    plain sequential raw-socket client sending the same commands;
-3. parse + plan throughput (10,000 lines) and `--check` of 100 lines;
-4. peak RSS of inorder-qemu while feeding, and RSS while supervising.
+4. parse + plan throughput (10,000 lines) and `--check` of 100 lines;
+5. peak RSS of inorder-qemu while feeding, and RSS while supervising.
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QEMU = shutil.which("qemu-system-x86_64")
-INORDER = [sys.executable, "-m", "inorder"]
+# the console script, as users run it
+INORDER = [str(Path(sys.executable).parent / "inorder-qemu")]
 COMMON = ["-accel tcg", "-display none", "-nodefaults"]
 SET = "qom-set path=/machine property=dump-guest-core value=true"
+# one QMP command: the same VM, now through the feed
+FED = "qom-set path=/machine property=dump-guest-core value=false"
 
 
 # -- scripts ----------------------------------------------------------------
@@ -143,33 +151,89 @@ def _marks(proc, start: float) -> dict:
     return marks
 
 
-def time_to_running(name: str, lines_of, runs: int, tmp: Path, env) -> dict:
+# inorder-qemu's marks (timing.py), in order, and what lies between them
+SHARES = (("interpreter, imports, options", "start", "main"),
+          ("profile of the binary (cached)", "main", "profile"),
+          ("plan: kept, or parsed and planned", "profile", "plan"),
+          ("checks, then exec", "plan", "exec"),
+          ("sockets, watchdog, spawn", "plan", "spawn"),
+          ("spawn to QMP greeting", "spawn", "greeting"),
+          ("feed", "greeting", "fed"), ("release", "fed", "released"))
+
+
+def start_times(runs: int, tmp: Path, env, quick: bool) -> dict[str, dict]:
+    """Every variant once per round, `runs` rounds: the medians, and the
+    median of each share of inorder-qemu's time."""
     sock = str(tmp / "b.sock")
-    lines = lines_of(sock)
-    script = tmp / f"{name}.qcmd"
-    script.write_text("\n".join(lines) + "\n")
-    bare, ours, shares = [], [], []
-    _, cold = run_to_running([*INORDER, str(script)], sock, env)   # parses, plans, keeps the plan
-    for _ in range(runs):                        # interleaved: same noise for both
-        bare.append(run_to_running([QEMU, *to_argv(lines)], sock)[0])
-        elapsed, marks = run_to_running([*INORDER, str(script)], sock, env)
-        ours.append(elapsed)
-        shares.append(marks)
-    b, o = statistics.median(bare), statistics.median(ours)
-    breakdown = {}
-    steps = [("interpreter, imports, options", "start", "main"),
-             ("profile of the binary (cached)", "main", "profile"),
-             ("kept plan (parse + plan skipped)", "profile", "plan"),
-             ("sockets, watchdog, spawn", "plan", "spawn"),
-             ("spawn to QMP greeting (asyncio, qemu.qmp imported meanwhile)", "spawn", "greeting"),
-             ("feed", "greeting", "fed"), ("release", "fed", "released")]
-    for label, a, z in steps:
-        values = [m[z] - m[a] for m in shares if a in m and z in m]
-        if values:
-            breakdown[label] = statistics.median(values)
-    if "parse" in cold:
-        breakdown["first run only: parse + plan"] = cold["plan"] - cold["profile"]
-    return {"lines": len(lines), "bare": b, "inorder": o, "ratio": o / b, "breakdown": breakdown}
+    small_lines = small(sock)
+    large_lines = large(sock, 3 if quick else 24)
+    scripts = {}
+    for name, lines in (("small", small_lines), ("small-fed", small_lines + [FED]),
+                        ("large", large_lines), ("large-fed", large_lines + [FED])):
+        scripts[name] = tmp / f"{name}.qcmd"
+        scripts[name].write_text("\n".join(lines) + "\n")
+    drop_in = tmp / "bin" / "qemu-system-x86_64"
+    drop_in.parent.mkdir(exist_ok=True)
+    drop_in.symlink_to(INORDER[0])
+    drop_env = dict(env, PATH=f"{drop_in.parent}:{os.environ['PATH']}")
+    drop_env.pop("INORDER_QEMU")
+    # its own cache: the profile stays, the plan goes before each run
+    cold_env = dict(env, INORDER_CACHE=str(tmp / "cold-cache"))
+    plans = tmp / "cold-cache" / "plans"
+
+    def cold():
+        shutil.rmtree(plans, ignore_errors=True)
+
+    variants = {   # name: (command, env, before, what it is compared with)
+        "bare QEMU, small": ([QEMU, *to_argv(small_lines)], None, None, None),
+        "bare QEMU, large": ([QEMU, *to_argv(large_lines)], None, None, None),
+        "exec path, small": ([*INORDER, str(scripts["small"])], env, None, "bare QEMU, small"),
+        "exec path, large": ([*INORDER, str(scripts["large"])], env, None, "bare QEMU, large"),
+        "feed path, small": ([*INORDER, str(scripts["small-fed"])], env, None,
+                             "bare QEMU, small"),
+        "feed path, large": ([*INORDER, str(scripts["large-fed"])], env, None,
+                             "bare QEMU, large"),
+        "drop-in, small": ([str(drop_in), *to_argv(small_lines)], drop_env, None,
+                           "bare QEMU, small"),
+        "cold first run, small": ([*INORDER, str(scripts["small"])], cold_env, cold,
+                                  "bare QEMU, small"),
+    }
+    for command, e, _, _ in variants.values():     # keep each plan (and warm the page cache)
+        run_to_running(command, sock, e)
+    seen: dict[str, list] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, (command, e, before, _) in variants.items():
+            if before:
+                before()
+            seen[name].append(run_to_running(command, sock, e))
+    out = {}
+    for name, (_, _, _, versus) in variants.items():
+        times = [t for t, _ in seen[name]]
+        shares = {}
+        for label, a, z in SHARES:
+            values = [m[z] - m[a] for _, m in seen[name] if a in m and z in m]
+            if values:
+                shares[label] = statistics.median(values)
+        out[name] = {"median": statistics.median(times), "versus": versus, "shares": shares}
+    for r in out.values():
+        if r["versus"]:
+            r["ratio"] = r["median"] / out[r["versus"]]["median"]
+    out["lines"] = {"small": len(small_lines), "large": len(large_lines)}
+    return out
+
+
+def interpreter(runs: int) -> dict[str, float]:
+    """The interpreter's own start, to exit: the floor under any start."""
+    commands = {"python -c pass": [sys.executable, "-c", "pass"],
+                "python -S -c pass (no site)": [sys.executable, "-S", "-c", "pass"],
+                "inorder-qemu --version": [*INORDER, "--version"]}
+    seen: dict[str, list] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            t = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            seen[name].append(time.perf_counter() - t)
+    return {name: statistics.median(v) for name, v in seen.items()}
 
 
 def feed_cost(n: int, runs: int, tmp: Path, env) -> dict:
@@ -330,14 +394,20 @@ def main() -> int:
         probe = tmp / "probe.qcmd"
         probe.write_text("-nodefaults\n")
         subprocess.run([*INORDER, "--check", str(probe)], env=env, check=True)   # probe once
-        out = ["| measure | inorder-qemu | bare QEMU / raw client | ratio |", "|---|---|---|---|"]
-        for name, lines_of in (("small", small),
-                               ("large", (lambda s: large(s, 3)) if args.quick else large)):
-            r = time_to_running(name, lines_of, runs, tmp, env)
-            out.append(f"| time to running, {name} script ({r['lines']} lines) | {ms(r['inorder'])} "
-                       f"| {ms(r['bare'])} | {r['ratio']:.2f}x |")
-            for label, v in r["breakdown"].items():
-                out.append(f"| &nbsp;&nbsp;{name}: {label} | {ms(v)} | | |")
+        out = ["| measure | median | compared with | ratio |", "|---|---|---|---|"]
+        r = start_times(runs, tmp, env, args.quick)
+        lines = r.pop("lines")
+        for name, v in r.items():
+            size = lines["large" if "large" in name else "small"]
+            versus = f"{v['versus']} ({ms(r[v['versus']]['median'])})" if v["versus"] else ""
+            ratio = f"{v['ratio']:.2f}x" if v["versus"] else ""
+            out.append(f"| time to running: {name} ({size} lines) | {ms(v['median'])} "
+                       f"| {versus} | {ratio} |")
+            for label, share in v["shares"].items():
+                out.append(f"| &nbsp;&nbsp;{label} | {ms(share)} | | |")
+        floor = interpreter(runs)
+        for name, t in floor.items():
+            out.append(f"| start to exit: `{name}` | {ms(t)} | | |")
         n = 50 if args.quick else 1000
         f = feed_cost(n, 1 if args.quick else 5, tmp, env)
         out.append(f"| feed, per command ({n} qom-set) | {f['inorder'] * 1e6:.0f} us "

@@ -27,7 +27,7 @@ from .plan import kept
 from .qemu import binary as binaries
 from .qemu import profile as profiles
 from .qemu.options import JSON_OPTIONS, QUERY_ARGUMENTS, QUERY_FLAGS, READCONFIG_GROUPS
-from .run.exec import exec_qemu
+from .run.exec import exec_plan
 from .run.inherited import Inherited
 from .timing import Timings
 
@@ -251,11 +251,12 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
     if options.dry_run:
         from .plan import show        # 2 ms: only for --dry-run
         timings.report()
-        print(show.as_json(plan, profile.binary) if options.json else show.text(plan, profile.binary))
+        print(show.as_json(plan, profile.binary, options.feed) if options.json
+              else show.text(plan, profile.binary, options.feed))
         return 0
-    if options.drop_in and plan.direct:
-        # the exec process model: the caller's pid becomes QEMU's
-        exec_qemu(profile.binary, plan.direct_argv, inherited, timings)
+    if plan.direct and not options.feed:
+        # nothing needs the feed: the caller's pid becomes QEMU's (run/exec.py)
+        exec_plan(plan, profile.binary, inherited, timings, options.verbose)
     from .run import session           # 19 ms (subprocess, socket): not for --check, --dry-run, exec
     return session.run(plan, profile.binary, inherited, timings, verbose=options.verbose,
                        debug=options.debug)

@@ -1,10 +1,11 @@
 """The hold/release race: a client that tries from before the launch never
 sees a half-configured VM, idle and with both cores busy.
 
-Two ways in: a script whose feed takes about 0.8 s, with a `-qmp unix:`
-monitor inorder-qemu holds; and the drop-in given libvirt's argv with the
-monitor as an inherited listening socket (a direct plan: QEMU is exec'd and
-the monitor is QEMU's own from the start).
+The ways in: a script whose feed takes about 0.8 s, with a `-qmp unix:`
+monitor inorder-qemu holds; a script that needs no feed (exec'd: the monitor
+is QEMU's own from the start), running, with -S, and with -daemonize; and the
+drop-in given libvirt's argv with the monitor as an inherited listening
+socket (exec'd too).
 
 Each case runs INORDER_RACE_LAUNCHES launches (default 25).  The long run
 (2,000 launches in all) is `INORDER_RACE_LAUNCHES=500 .venv/bin/python -m
@@ -23,7 +24,7 @@ import threading
 
 import pytest
 
-from conftest import raw_connect, read_until, script, wait_exit
+from conftest import raw_connect, read_until, script, wait_exit, wait_gone
 from test_entrances import LIBVIRT_STYLE, drop_in_dir
 from test_monitors import long_feed
 
@@ -107,6 +108,64 @@ def test_a_client_never_sees_a_half_configured_vm(cpu, iq_bg, tmp_path, sockdir,
                 and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
                 and replies[3]["status"] == "running")
     assert launch_and_ask(lambda: iq_bg(vm), sock, ok) == []
+
+
+@pytest.mark.parametrize("stopped", [False, True], ids=["running", "-S"])
+def test_an_execd_script_is_answered_only_once_built(stopped, cpu, iq_bg, tmp_path, sockdir,
+                                                     name):
+    """A direct plan: QEMU answers its first command with every device
+    cold-plugged, the VM running (or in prelaunch with -S)."""
+    sock = sockdir / "race.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off",
+                "-device pcie-root-port,id=rp1,chassis=1",
+                "-device virtio-rng-pci,id=rng0,bus=rp1", *(["-S"] if stopped else []))
+
+    def ok(replies):
+        return (replies is not None
+                and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
+                and replies[3]["status"] == ("prelaunch" if stopped else "running"))
+    assert launch_and_ask(lambda: iq_bg(vm), sock, ok) == []
+
+
+def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, sockdir, name):
+    """-daemonize, exec'd: QEMU's parent returns once the VM is built; the
+    monitor then answers at once, every device there."""
+    sock = sockdir / "d.sock"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off", "-daemonize",
+                f"-pidfile {tmp_path}/vm.pid",
+                "-device pcie-root-port,id=rp1,chassis=1",
+                "-device virtio-rng-pci,id=rng0,bus=rp1")
+    failures = []
+    for run in range(LAUNCHES):
+        r = iq(vm)
+        answers: dict = {}
+        if r.returncode == 0:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(str(sock))         # no retry: it must be there already
+                answers["greeting"] = read_until(s, b"\n", timeout=10)
+                s.sendall(QUESTIONS)
+                data = read_until(s, b'"status"', timeout=10)
+                lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+                answers["replies"] = [l["return"] for l in lines if "return" in l]
+                s.sendall(b'{"execute": "quit"}\n')
+                read_until(s, b"SHUTDOWN")
+            except Exception as e:
+                answers["error"] = repr(e)
+            finally:
+                s.close()
+        replies = answers.get("replies")
+        if not (replies and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
+                and replies[3]["status"] == "running"):
+            failures.append({"run": run, "status": r.returncode, "client": answers,
+                             "stderr": r.stderr[-400:]})
+            pid = (tmp_path / "vm.pid").read_text().strip() if (tmp_path / "vm.pid").exists() else ""
+            if pid:
+                subprocess.run(["kill", "-9", pid])
+        assert wait_gone(name)
+    assert failures == []
 
 
 def test_the_drop_in_with_an_inherited_monitor_socket(cpu, env, tmp_path, sockdir, name):

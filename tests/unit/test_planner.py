@@ -517,3 +517,22 @@ def test_to_json_shows_locations_channels_and_implicit_steps(made):
     last = data["steps"][-1]
     assert last["execute"] == "cont" and last["implicit"] is True and last["phase"] == "machine-ready"
     assert data["steps"][1]["arguments"] == {"qom-type": "iothread", "id": "io0"}
+
+
+# -- the process model --dry-run names ------------------------------------------
+
+@pytest.mark.parametrize("lines, feed, model, why", [
+    (["-nodefaults", "-object iothread,id=io0", "-device virtio-rng-pci,id=r0"], False,
+     "exec", "nothing needs the feed"),
+    (["-nodefaults", "-object iothread,id=io0"], True, "supervise", "--feed"),
+    (["-nodefaults", "qom-set path=/machine property=dump-guest-core value=true"], False,
+     "supervise", "1 QMP step to feed (the first at "),
+])
+def test_dry_run_names_the_process_model_and_why(planned, lines, feed, model, why):
+    from inorder.plan import show
+    p = planned(*lines, feed=feed)
+    assert show.process(p, feed)[0] == model and why in show.process(p, feed)[1]
+    text = show.text(p, "qemu-system-x86_64", feed)
+    assert f"# process: {model}: " in text
+    assert ("exec'd as it is" in text) == (model == "exec")
+    assert json.loads(show.as_json(p, "q", feed))["process"]["model"] == model
