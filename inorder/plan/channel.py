@@ -27,28 +27,41 @@ def argv_only(p, cmd, spec, pairs, args):
 
 
 def chardev(p, cmd, spec, pairs, args):
-    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
+    why = "QEMU 7.2 refuses chardev-add before machine-ready"
+    chardev_id = args.get("id") if isinstance(args, dict) else None
+    if p.phases.phase > Phase.STARTUP and chardev_id in p.monitor_chardevs:
+        # a monitor's chardev follows its monitor: on argv wherever written
+        why = "the chardev of a monitor (-mon), on QEMU's argv with it"
+    else:
+        p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
     p.check_ids(cmd, spec.uses, pairs, args, creation=True)
-    step = p.argv_step(cmd, "QEMU 7.2 refuses chardev-add before machine-ready", pairs)
+    step = p.argv_step(cmd, why, pairs)
     p.refs.define(cmd, spec.defines, pairs, args, step)
     p.monitors.chardev(step, args)
 
 
+# Release options: what they decide happens at the release (a monitor is
+# held until then; -S and --preconfig say where the feed ends; -daemonize
+# and -pidfile take effect then), so where they are written changes nothing
+# the script observes.  Each is valid until the phase it decides has passed.
+
 def monitor(p, cmd, spec, pairs, args):
-    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
     if args is not None:
         p.check_ids(cmd, spec.uses, pairs, args, creation=True)
-    step = p.argv_step(cmd, "a monitor, released when the feed is done", pairs)
+    why = "a monitor, released when the feed is done"
+    if p.phases.phase > Phase.STARTUP:
+        why += " (on QEMU's argv wherever it is written: it is held from the launch)"
+    step = p.argv_step(cmd, why, pairs)
     p.monitors.monitor(step, args)
 
 
 def stop(p, cmd, spec, pairs, args):
-    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-S'")
+    p.phases.require(cmd, Phase.STARTUP, Phase.MACHINE_READY, "'-S'")
     p.phases.stop_at(Phase.MACHINE_READY)
 
 
 def preconfig(p, cmd, spec, pairs, args):
-    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'--preconfig'")
+    p.phases.require(cmd, Phase.STARTUP, Phase.PRECONFIG, "'--preconfig'")
     p.phases.stop_at(Phase.PRECONFIG)
 
 
@@ -56,7 +69,6 @@ def readiness(p, cmd, spec, pairs, args):
     # Kept off QEMU's argv as written: QEMU would detach and show its
     # pidfile while still in preconfig.  inorder-qemu detaches once the VM
     # is released and puts QEMU's pidfile in place then (run/pidfile.py).
-    p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, f"'-{cmd.name}'")
     if cmd.name == "daemonize":
         p.daemonize = True
     else:

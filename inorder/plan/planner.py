@@ -44,6 +44,7 @@ class Planner:
         self.profile = profile
         self.compat = compat
         self.feed = feed
+        self.monitor_chardevs: set[str] = set()   # named by a -mon: run() fills it
         self.steps: list[Step] = []
         self.phases = PhaseMachine(self.emit)
         self.refs = References(self.hoist)
@@ -62,6 +63,7 @@ class Planner:
 
     def run(self, commands: list[Command]) -> Plan:
         self.refs.index(commands, self._defines_of)
+        self.monitor_chardevs = _monitor_chardevs(commands)
         quit_cmd = None
         for cmd in commands:
             if quit_cmd is not None:
@@ -248,3 +250,17 @@ class Planner:
         if isinstance(path, str) and path.startswith("/machine/peripheral/"):
             return path.split("/")[3] in self.cold_devices
         return False
+
+
+def _monitor_chardevs(commands: list[Command]) -> set[str]:
+    """The chardevs some -mon names (wherever it is written)."""
+    out = set()
+    for cmd in commands:
+        if cmd.is_option and cmd.name == "mon":
+            if isinstance(cmd.arg, dict) and isinstance(cmd.arg.get("chardev"), str):
+                out.add(cmd.arg["chardev"])
+            elif isinstance(cmd.arg, str):
+                for part in cmd.arg.split(","):
+                    if part.startswith("chardev="):
+                        out.add(part.removeprefix("chardev="))
+    return out

@@ -536,3 +536,44 @@ def test_dry_run_names_the_process_model_and_why(planned, lines, feed, model, wh
     assert f"# process: {model}: " in text
     assert ("exec'd as it is" in text) == (model == "exec")
     assert json.loads(show.as_json(p, "q", feed))["process"]["model"] == model
+
+
+# -- release options anywhere before the end --------------------------------------
+
+QOM_SET = "qom-set path=/machine property=dump-guest-core value=true"
+
+
+@pytest.mark.parametrize("late", [
+    ["-qmp unix:/tmp/iq-late.sock,server=on,wait=off"],
+    ["-monitor unix:/tmp/iq-late.sock,server=on,wait=off"],
+    ["-chardev socket,id=m0,path=/tmp/iq-late.sock,server=on,wait=off",
+     "-mon chardev=m0,mode=control"],
+])
+def test_a_monitor_after_a_qmp_command_is_held_from_the_launch(planned, late):
+    p = planned("-nodefaults", QOM_SET, *late)
+    assert [m.label for m in p.monitors] == ["/tmp/iq-late.sock"]
+    late_steps = [s for s in p.argv_steps if s.command.loc.line >= 3]
+    assert len(late_steps) == len(late)
+    assert all(s.phase == Phase.STARTUP for s in late_steps)
+    assert qmp(p) == ["qom-set", "x-exit-preconfig", "cont"]
+
+
+@pytest.mark.parametrize("line, final", [
+    ("-S", Phase.MACHINE_READY), ("--preconfig", Phase.PRECONFIG),
+    ("-daemonize", Phase.RUNNING), ("-pidfile /tmp/iq-late.pid", Phase.RUNNING),
+])
+def test_release_options_after_a_qmp_command(planned, line, final):
+    p = planned("-nodefaults", "-object iothread,id=io0", QOM_SET, line)
+    assert p.final == final
+    assert ("qom-set" in qmp(p)) and (("cont" in qmp(p)) == (final == Phase.RUNNING))
+
+
+def test_s_after_cont_is_an_error_naming_cont(refused):
+    e = refused("-nodefaults", QOM_SET, "cont", "-S")
+    assert "'-S' is allowed up to phase machine-ready" in e.message
+    assert any("by 'cont'" in n.message for n in e.notes)
+
+
+def test_a_chardev_no_monitor_uses_is_still_argv_only(refused):
+    e = refused("-nodefaults", QOM_SET, "-chardev null,id=c0")
+    assert "'-chardev' can only be given on QEMU's command line" in e.message
