@@ -264,7 +264,9 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
 
 def _plan(options: Options, profile, timings: Timings):
     """The kept plan, or the commands parsed and planned now (and kept)."""
-    mode = ("compat" if options.compat else "in-order") + (" feed" if options.feed else "")
+    inspect = bool(options.dry_run or options.check)
+    mode = ("compat" if options.compat else "in-order") + (" feed" if options.feed else "") \
+        + (" inspect" if inspect else "")
     if options.argv is not None:
         key = kept.key(mode + " argv", options.argv, profile)
     else:
@@ -303,6 +305,7 @@ def _load_or_make(key, options: Options, profile, timings: Timings):
         raise ScriptError("nothing to run: the script has no commands",
                           Location(Source(options.script), 1, 1))
     timings.mark("parse")
-    plan = make_plan(commands, profile, compat=options.compat, feed=options.feed)
+    plan = make_plan(commands, profile, compat=options.compat, feed=options.feed,
+                     inspect=bool(options.dry_run or options.check))
     kept.store(key, plan, files)
     return plan

@@ -179,3 +179,32 @@ def test_corpus_builds_the_machine_qemu_builds(style, env, iq, sockdir, qcow2):
     else:
         assert len(anonymous) >= 2
     assert len(ours[0][0]["devices"]) >= 3
+
+
+# As libvirt's domain log shows it: fds that are open only in libvirt's child
+LIBVIRT_LOG = [
+    "-name", "guest=vm1,debug-threads=on", "-S", "-no-user-config", "-nodefaults",
+    "-machine", "q35,usb=off,dump-guest-core=off", "-accel", "tcg", "-display", "none",
+    "-m", "256M", "-chardev", "socket,id=charmonitor,fd=1729,server=on,wait=off",
+    "-mon", "chardev=charmonitor,id=monitor,mode=control",
+    "-add-fd", "set=0,fd=1730,opaque=serial0-source",
+    "-chardev", "file,id=charserial0,path=/dev/fdset/0,append=on",
+    "-device", '{"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0}',
+    "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    "-msg", "timestamp=on",
+]
+
+
+@pytest.mark.parametrize("mode", ["--dry-run", "--check"])
+def test_an_argv_from_a_log_plans_with_its_fds_closed(mode, iq):
+    r = iq(mode, "--", *LIBVIRT_LOG)
+    assert r.returncode == 0, r.stderr
+    assert "warning: fd=1729 is not an open file descriptor here" in r.stderr
+    if mode == "--dry-run":
+        assert "# monitor fd 1729" in r.stdout
+
+
+def test_a_real_run_still_needs_the_fds(iq):
+    r = iq("--", *LIBVIRT_LOG)
+    assert r.returncode == 1
+    assert "argv[14]: error: fd=1729 is not an open file descriptor" in r.stderr

@@ -78,7 +78,10 @@ class MonitorSpec:
 class Monitors:
     """What the planner learns about monitors, in script order."""
 
-    def __init__(self):
+    def __init__(self, inspect: bool = False):
+        # --dry-run, --check: an argv from a log names fds that are not open
+        # here; only a real run needs them
+        self.inspect = inspect
         self.user: list[MonitorSpec] = []
         self.warnings: list[tuple[Location, str]] = []
         self._stdio: Location | None = None     # an option that uses QEMU's stdio
@@ -151,7 +154,16 @@ class Monitors:
         loc = step.command.arg_loc or step.command.loc
         fd = None
         if opts.get("fd") is not None:
-            fd = inherited_listener(opts["fd"], loc)
+            try:
+                fd = inherited_listener(opts["fd"], loc)
+            except ScriptError as e:
+                if not self.inspect or not isinstance(opts["fd"], str) or \
+                        not opts["fd"].isdigit():
+                    raise
+                # as the caller would pass it: planned, with a warning
+                self.warnings.append((loc, e.message + " here: a real run needs it passed "
+                                           "as a listening socket"))
+                fd = int(opts["fd"])
         elif opts.get("path"):
             if not on(opts.get("abstract")):
                 check_path(opts["path"], loc)

@@ -30,17 +30,20 @@ from .step import ARGV, QMP, Plan, Step
 
 
 def plan(commands: list[Command], profile, *, compat: bool = False,
-         feed: bool = False) -> Plan:
+         feed: bool = False, inspect: bool = False) -> Plan:
     """Plan `commands`.  compat: QEMU-compatible resolution (the drop-in,
     --qemu-compat): a reference QEMU resolves at board init may point at an
     id defined further on, with a warning, as QEMU itself accepts it.
     feed: backends go over QMP at their position even in a direct plan,
-    whose backends otherwise ride on argv (direct.on_argv)."""
-    return Planner(profile, compat, feed).run(commands).freeze()
+    whose backends otherwise ride on argv (direct.on_argv).
+    inspect: --dry-run, --check: what only a real run needs (the fds an
+    argv from a log names) is a warning, not an error."""
+    return Planner(profile, compat, feed, inspect).run(commands).freeze()
 
 
 class Planner:
-    def __init__(self, profile, compat: bool = False, feed: bool = False):
+    def __init__(self, profile, compat: bool = False, feed: bool = False,
+                 inspect: bool = False):
         self.profile = profile
         self.compat = compat
         self.feed = feed
@@ -48,7 +51,7 @@ class Planner:
         self.steps: list[Step] = []
         self.phases = PhaseMachine(self.emit)
         self.refs = References(self.hoist)
-        self.monitors = Monitors()
+        self.monitors = Monitors(inspect)
         self.warnings: list = []            # (Location, message)
         self.deferred: list[Step] = []      # compat: steps moved to the end of preconfig
         self.cold_devices: set[str] = set()
