@@ -71,6 +71,9 @@ OPTIONS = (
                                 "with the fix); the default under a qemu-system-* name"),
     ("feed", None, None, "send backends over QMP at their place even when QEMU's argv would "
                          "build the same VM (by default such a plan puts them on argv)"),
+    ("expect", None, None, "a captured QMP transcript as a test: each answer QEMU gives must "
+                           "be the one captured below its command ({\"return\": ...} or "
+                           "{\"error\": ...}); the first difference is an error at its line"),
     ("verbose", "v", None, "echo each step and QEMU's reply as it is fed"),
     ("debug", None, None, "show the Python traceback of an unexpected error"),
     ("help", "h", None, "show this help and exit"),
@@ -81,13 +84,13 @@ OPTIONS = (
 class Options:
     """What the command line asks for."""
 
-    __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "verbose", "debug",
-                 "help", "version", "script", "extra", "argv", "drop_in")
+    __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "expect", "verbose",
+                 "debug", "help", "version", "script", "extra", "argv", "drop_in")
 
     def __init__(self):
         for name in self.__slots__:
             setattr(self, name, None)
-        for flag in ("dry_run", "json", "check", "compat", "feed", "verbose", "debug",
+        for flag in ("dry_run", "json", "check", "compat", "feed", "expect", "verbose", "debug",
                      "help", "version"):
             setattr(self, flag, False)
         self.extra: list[str] = []
@@ -259,7 +262,7 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
         exec_plan(plan, profile.binary, inherited, timings, options.verbose)
     from .run import session           # 19 ms (subprocess, socket): not for --check, --dry-run, exec
     return session.run(plan, profile.binary, inherited, timings, verbose=options.verbose,
-                       debug=options.debug)
+                       debug=options.debug, expect=options.expect)
 
 
 def _plan(options: Options, profile, timings: Timings):

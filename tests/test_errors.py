@@ -51,8 +51,6 @@ CASES = {
     "syntax": (["-m 1G 2G"], "vm.qcmd:4:7: error: unexpected '2G'", None),
     "raw QMP without execute": (
         ['{"arguments": {}}'], "vm.qcmd:4:1: error: a JSON line must be a QMP command", None),
-    "reserved command": (
-        ["qmp_capabilities"], "vm.qcmd:4:1: error: inorder-qemu negotiates QMP capabilities itself", None),
     "bad qmp-shell word": (
         ["qom-list /machine"], "vm.qcmd:4:10: error: expected KEY=VALUE", None),
 }

@@ -15,7 +15,7 @@ class Command:
     carry their decoded arguments.
     """
 
-    __slots__ = ("kind", "name", "loc", "arg", "arg_loc", "json", "key_locs", "text")
+    __slots__ = ("kind", "name", "loc", "arg", "arg_loc", "json", "key_locs", "text", "expect")
 
     def __init__(self, kind: str, name: str, loc: Location, arg: str | dict | None = None,
                  arg_loc: Location | None = None, json: bool = False):
@@ -30,6 +30,10 @@ class Command:
         # a JSON argument as the caller wrote it (argv input): QEMU gets it
         # unchanged, so its messages quote what the caller wrote
         self.text: str | None = None
+        # a captured transcript: QEMU's answer to this command as it was
+        # captured ({"return": ...} or {"error": ...}) and where; --expect
+        # compares the live answer with it
+        self.expect: tuple[dict, Location] | None = None
 
     def words(self) -> list[str]:
         """The option as QEMU's argv words."""

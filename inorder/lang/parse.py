@@ -37,6 +37,9 @@ def parse_file(path: str, *, included_from: Location | None = None,
         if isinstance(item, Command):
             commands.append(item)
             continue
+        if isinstance(item, Reply):
+            _expect(commands, item)
+            continue
         target, loc = item            # an include
         if not os.path.isabs(target):
             target = os.path.join(os.path.dirname(path), target)
@@ -143,11 +146,49 @@ def _put(target: dict, path: list[str], value, loc: Location) -> None:
     target[path[-1]] = value
 
 
-def _raw_qmp(source: Source, tok) -> Command:
+class Reply:
+    """QEMU's side of a captured QMP session: the greeting, an answer
+    ({"return": ...}, {"error": ...}) or an event.  Not a command: an answer
+    becomes what the command above it expects (Command.expect)."""
+
+    __slots__ = ("msg", "loc")
+
+    def __init__(self, msg: dict, loc: Location):
+        self.msg = msg
+        self.loc = loc
+
+    @property
+    def is_answer(self) -> bool:
+        return "return" in self.msg or "error" in self.msg
+
+
+# what QEMU sends, by the member that says which it is
+_QEMU_SIDE = ("QMP", "return", "error", "event")
+
+
+def _expect(commands: list[Command], reply: Reply) -> None:
+    """An answer belongs to the last command above it that has none yet (the
+    id, when both have one, must agree); greetings and events are skipped."""
+    if not reply.is_answer:
+        return
+    for cmd in reversed(commands):
+        if cmd.kind != "qmp":
+            continue
+        if cmd.expect is None:
+            cmd.expect = (reply.msg, reply.loc)
+        return
+
+
+def _raw_qmp(source: Source, tok) -> Command | Reply:
     msg = decode_json(source, tok)
     loc = _loc(source, tok)
+    if isinstance(msg, dict) and "execute" not in msg and \
+            any(key in msg for key in _QEMU_SIDE):
+        return Reply(msg, loc)
     if not isinstance(msg, dict) or not isinstance(msg.get("execute"), str):
-        raise ScriptError('a JSON line must be a QMP command: {"execute": NAME, "arguments": {...}}', loc)
+        raise ScriptError('a JSON line must be a QMP command: {"execute": NAME, "arguments": '
+                          '{...}}, or QEMU\'s side of a transcript ({"return": ...}, '
+                          '{"error": ...}, {"event": ...}, the greeting)', loc)
     extra = set(msg) - {"execute", "arguments", "id"}
     if extra:
         raise ScriptError(f"unexpected member {sorted(extra)[0]!r} in a QMP command", loc)

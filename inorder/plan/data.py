@@ -18,7 +18,7 @@ from ..qemu.phase import Phase
 from .monitors import MonitorSpec
 from .step import Plan, Step
 
-FORMAT = 1
+FORMAT = 2
 
 
 class _Writer:
@@ -60,7 +60,9 @@ class _Writer:
                 "kind": cmd.kind, "name": cmd.name, "loc": self.location(cmd.loc),
                 "arg": cmd.arg, "arg_loc": self.location(cmd.arg_loc), "json": cmd.json,
                 "key_locs": {k: self.location(v) for k, v in cmd.key_locs.items()},
-                "text": cmd.text})
+                "text": cmd.text,
+                "expect": None if cmd.expect is None else [cmd.expect[0],
+                                                           self.location(cmd.expect[1])]})
         return found
 
 
@@ -108,6 +110,8 @@ def from_data(data: dict) -> Plan:
                       arg_loc=location(c["arg_loc"]), json=bool(c["json"]))
         cmd.key_locs = {k: location(v) for k, v in c["key_locs"].items()}
         cmd.text = c["text"]
+        if c["expect"] is not None:
+            cmd.expect = (c["expect"][0], location(c["expect"][1]))
         commands.append(cmd)
     steps = []
     for s in data["steps"]:

@@ -18,7 +18,7 @@ from ..lang import optarg
 from ..lang.command import Command
 from ..qemu import flags
 from ..qemu.commands import (COMMAND_DEFINES, COMMAND_DELETES, COMMAND_PHASES, COMMAND_USES,
-                             RESERVED_COMMANDS)
+                             DONE_ALREADY)
 from ..qemu.options import ARGV as ARGV_OPTION, OPTIONS, OptionSpec
 from ..qemu.phase import EXIT_PRECONFIG, QUIT, Phase
 from . import devices, direct
@@ -225,8 +225,8 @@ class Planner:
 
     def _qmp(self, cmd: Command) -> None:
         name = cmd.name
-        if name in RESERVED_COMMANDS:
-            raise ScriptError(RESERVED_COMMANDS[name], cmd.loc)
+        if name in DONE_ALREADY:
+            return                        # no step: see DONE_ALREADY
         if name not in self.profile.commands:
             raise ScriptError(f"unknown QMP command '{name}' (not in query-commands of "
                               f"{self.profile.binary})", cmd.loc)

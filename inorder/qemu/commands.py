@@ -35,9 +35,10 @@ COMMAND_PHASES = {
     EXIT_PRECONFIG: (Phase.PRECONFIG, Phase.PRECONFIG),
     CONT: (Phase.MACHINE_READY, Phase.RUNNING),
 }
-# Commands a script may not send: inorder-qemu speaks them itself.
-RESERVED_COMMANDS = {
-    CAPABILITIES: "inorder-qemu negotiates QMP capabilities itself",
+# Commands inorder-qemu has already sent itself: in a script (a captured
+# transcript starts with the handshake) they are no-ops, with the reason.
+DONE_ALREADY = {
+    CAPABILITIES: "inorder-qemu has negotiated QMP capabilities on its own monitor",
 }
 
 # Commands whose effects stay inside QEMU: the feed may send them before the

@@ -15,7 +15,7 @@ import sys
 
 from qemu.qmp import ExecuteError
 
-from ..errors import InorderError, QemuDied, say
+from ..errors import FeedError, InorderError, QemuDied, say
 from ..plan.step import Plan, Step
 from ..qemu.commands import pipeline_safe
 from . import blame
@@ -25,8 +25,10 @@ WINDOW = 32
 
 
 class Feed:
-    def __init__(self, plan: Plan, link: Link, verbose: bool, interrupted, refused):
+    def __init__(self, plan: Plan, link: Link, verbose: bool, interrupted, refused,
+                 expect: bool = False):
         self.plan = plan
+        self.expect = expect              # --expect: answers must be as captured
         self.refused = refused            # QEMU's exit as a located error, or None
         self.link = link
         self.verbose = verbose
@@ -60,9 +62,14 @@ class Feed:
         return self.link.execute(step.execute, step.arguments)
 
     async def _answer(self, step: Step, reply_of) -> None:
+        captured = step.command.expect if self.expect and step.command else None
         try:
             reply = await reply_of
         except ExecuteError as e:
+            said = {"class": e.error.error.class_, "desc": e.error.error.desc}
+            if captured is not None:
+                _compare(step, captured, {"error": said})
+                return                    # refused as it was when captured
             raise blame.error(step, f"QEMU refused '{step.execute}': {e.error.error.desc}") from e
         except QemuDied as e:
             raise self.refused() or blame.error(
@@ -71,11 +78,29 @@ class Feed:
             raise blame.error(step, e.message) from e
         if self.verbose:
             say(f"{step.command.loc}: <- {json.dumps(reply)}")
+        if captured is not None:
+            _compare(step, captured, {"return": reply})
         if step.shows_reply and reply not in ({}, None, []):
             # HMP text (human-monitor-command) as it is, anything else as JSON
             text = reply if isinstance(reply, str) else json.dumps(reply)
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
+
+
+def _compare(step: Step, captured, live: dict) -> None:
+    """--expect: the live answer must be the captured one (an error by its
+    class and description); the first difference stops the feed, at the
+    captured line."""
+    msg, loc = captured
+    want = {k: msg[k] for k in ("return", "error") if k in msg}
+    if "error" in want and isinstance(want["error"], dict):
+        want["error"] = {k: want["error"].get(k) for k in ("class", "desc")}
+    if want == live:
+        return
+    err = FeedError(f"QEMU's answer to '{step.execute}' differs from the transcript: "
+                    f"captured {json.dumps(want)}, live {json.dumps(live)}", loc)
+    err.note(step.command.loc, "the command")
+    raise err
 
 
 def echo(step: Step, verbose: bool) -> None:

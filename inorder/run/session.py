@@ -41,8 +41,8 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run(plan: Plan, binary: str, inherited: Inherited, timings: Timings, *,
-        verbose: bool = False, debug: bool = False) -> int:
-    session = Session(plan, binary, inherited, timings, verbose)
+        verbose: bool = False, debug: bool = False, expect: bool = False) -> int:
+    session = Session(plan, binary, inherited, timings, verbose, expect)
     try:
         session.launch()                # QEMU starts now ...
         if session.quick:               # (no asyncio needed to tell it to run)
@@ -61,13 +61,14 @@ def run(plan: Plan, binary: str, inherited: Inherited, timings: Timings, *,
 
 class Session:
     def __init__(self, plan: Plan, binary: str, inherited: Inherited, timings: Timings,
-                 verbose: bool):
+                 verbose: bool, expect: bool = False):
         self.plan = plan
         self.timings = timings
         self.verbose = verbose
         self.qemu = Qemu(binary)
         self.watchdog: Watchdog | None = None
         self.launched = None                # run/launch.py's Launch, once spawned
+        self.expect = expect                # --expect: answers as a transcript captured them
         self.held = Held([HeldMonitor(spec) for spec in plan.monitors], inherited,
                          PidFile(plan.pidfile) if plan.pidfile else None, verbose)
 

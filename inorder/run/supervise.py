@@ -61,7 +61,7 @@ class Supervisor:
                 self._place_when_accepted()
                 session.timings.mark("greeting")
                 await Feed(plan, self.link, session.verbose, self._interrupted,
-                           session.refused).run()
+                           session.refused, session.expect).run()
                 self._interrupted()
                 session.timings.mark("fed")
                 if plan.quits:

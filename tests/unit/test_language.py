@@ -403,3 +403,29 @@ def test_argv_missing_argument_is_located_at_the_option(profile):
 def test_argv_source_name_is_the_callers(profile):
     [cmd] = parse_argv(["-S"], profile.options, JSON_OPTIONS, name="args")
     assert cmd.loc.source.name == "args" and cmd.loc.is_argv
+
+
+def test_a_captured_transcript_parses_as_its_commands(write):
+    # as `socat` or a -qmp log shows a session: the greeting, the handshake,
+    # answers with ids, events between
+    path = write("t.qcmd",
+        '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}}, "capabilities": ["oob"]}}',
+        '{"execute": "qmp_capabilities"}',
+        '{"return": {}}',
+        '{"execute": "qom-get", "arguments": {"path": "/machine", "property": "type"}, "id": 7}',
+        '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RTC_CHANGE", "data": {"offset": 0}}',
+        '{"return": "pc-q35-7.2-machine", "id": 7}',
+        '{"execute": "query-nothing"}',
+        '{"error": {"class": "CommandNotFound", "desc": "The command query-nothing has not been found"}}')
+    commands = parse_file(path)
+    assert [c.name for c in commands] == ["qmp_capabilities", "qom-get", "query-nothing"]
+    assert commands[0].expect[0] == {"return": {}}
+    assert commands[1].expect[0]["return"] == "pc-q35-7.2-machine"
+    assert (commands[1].expect[1].line, commands[1].expect[1].column) == (6, 1)
+    assert commands[2].expect[0]["error"]["class"] == "CommandNotFound"
+
+
+def test_a_json_line_that_is_neither_side_of_qmp_is_an_error(write):
+    with pytest.raises(ScriptError) as e:
+        parse_file(write("t.qcmd", '{"arguments": {}}'))
+    assert e.value.message.startswith("a JSON line must be a QMP command")
