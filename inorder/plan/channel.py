@@ -11,8 +11,10 @@ argument split into pairs and nested (args); ROLES maps a role to its handler.
 
 from __future__ import annotations
 
+from ..errors import ScriptError
 from ..lang import optarg
 from ..lang.source import Note
+from ..qemu import chardevs
 from ..qemu.phase import Phase
 from .step import QMP, Step
 
@@ -27,17 +29,69 @@ def argv_only(p, cmd, spec, pairs, args):
 
 
 def chardev(p, cmd, spec, pairs, args):
-    why = "QEMU 7.2 refuses chardev-add before machine-ready"
+    """On argv before the launch; chardev-add once the machine is built; in
+    preconfig QEMU has no handler (QEMU 7.2 refuses chardev-add before
+    machine-ready).  A chardev a -mon names follows its monitor, onto argv."""
     chardev_id = args.get("id") if isinstance(args, dict) else None
-    if p.phases.phase > Phase.STARTUP and chardev_id in p.monitor_chardevs:
-        # a monitor's chardev follows its monitor: on argv wherever written
+    phase = p.phases.phase
+    if phase >= Phase.MACHINE_READY and chardev_id not in p.monitor_chardevs:
+        return _hot_chardev(p, cmd, spec, pairs, args)
+    why = "QEMU creates chardevs from its command line, before any QMP"
+    if phase > Phase.STARTUP and chardev_id in p.monitor_chardevs:
         why = "the chardev of a monitor (-mon), on QEMU's argv with it"
-    else:
-        p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-chardev'")
+    elif phase > Phase.STARTUP:
+        by = p.phases.advanced_by.get(phase)
+        err = ScriptError(f"'-chardev' has no handler in phase {phase}: QEMU creates "
+                          "chardevs from its command line, and QEMU 7.2 has chardev-add "
+                          "only once the machine is built", cmd.loc)
+        if by is not None:
+            err.note(by.loc, f"phase {phase} was entered here, by '{by.spelling()[:60]}'")
+        raise err.note(None, "move it above that line, or below the line that builds "
+                             "the machine")
     p.check_ids(cmd, spec.uses, pairs, args, creation=True)
     step = p.argv_step(cmd, why, pairs)
     p.refs.define(cmd, spec.defines, pairs, args, step)
     p.monitors.chardev(step, args)
+
+
+def _hot_chardev(p, cmd, spec, pairs, args):
+    p.check_ids(cmd, spec.uses, pairs, args)
+    if cmd.json:
+        arguments = args                  # already chardev-add's form
+    else:
+        try:
+            arguments = chardevs.chardev_add(optarg.plain(args))
+        except chardevs.NoHotForm as e:
+            loc = cmd.arg_loc or cmd.loc
+            for pair in pairs or []:
+                if pair.key == e.key:
+                    loc = cmd.arg_at(pair.offset, len(pair.key))
+            raise ScriptError(f"after the machine is built, {e}", loc) from e
+        arguments = p.profile.schema.coerce_arguments("chardev-add", arguments)
+    step = Step(cmd, QMP, p.phases.phase, "chardev-add: the machine is already built",
+                execute="chardev-add", arguments=arguments, pairs=pairs)
+    p.emit(step)
+    p.refs.define(cmd, spec.defines, pairs, args, step)
+
+
+def drive(p, cmd, spec, pairs, args):
+    """On argv before the launch; once the machine is built, HMP drive_add
+    (QEMU 7.2 has no QMP form of -drive): a drive for a later device_add."""
+    phase = p.phases.phase
+    if phase < Phase.MACHINE_READY:
+        p.phases.require(cmd, Phase.STARTUP, Phase.STARTUP, "'-drive'")
+        return argv_only(p, cmd, spec, pairs, args)
+    interface = args.get("if") if isinstance(args, dict) else None
+    if interface not in (None, "none"):
+        raise ScriptError(f"after the machine is built, a drive is added with if=none and "
+                          f"given to a -device (drive_add cannot create if={interface})",
+                          cmd.arg_loc or cmd.loc)
+    line = cmd.arg if "if=" in cmd.arg else cmd.arg + ",if=none"
+    step = Step(cmd, QMP, phase, "drive_add (HMP): the machine is already built",
+                execute="human-monitor-command",
+                arguments={"command-line": f"drive_add 0 {line}"}, pairs=pairs)
+    p.emit(step)
+    p.refs.define(cmd, spec.defines, pairs, args, step)
 
 
 # Release options: what they decide happens at the release (a monitor is
@@ -125,6 +179,6 @@ def numa(p, cmd, spec, pairs, args):
 ROLES = {
     "argv": argv_only, "chardev": chardev, "monitor": monitor, "stop": stop,
     "preconfig": preconfig, "daemonize": readiness, "device": device,
-    "backend": backend, "numa": numa,
+    "backend": backend, "numa": numa, "drive": drive,
 }
 

@@ -49,6 +49,11 @@ def unquoted_option(line: str) -> tuple[str, ...]:
     return ()
 
 
+# An HMP command an option became (drive_add) says OK, or else its error as
+# text: HMP errors are not QMP errors.
+HMP_OK = "OK"
+
+
 # How many of QEMU's last lines may follow the one that names the option
 # it refused (hints such as "Is another process using the image [...]?").
 LAST_WORDS = 3

@@ -6,7 +6,9 @@ Each option has a role that decides its phases and channel (plan/channel.py):
   device    cold-plugged on argv before machine-ready, hot-plugged after
   backend   created over QMP at its position (object-add, blockdev-add, ...)
   numa      set-numa-node, in preconfig
-  chardev   argv (QEMU 7.2 refuses chardev-add before machine-ready)
+  chardev   argv before the launch, chardev-add once the machine is built
+            (QEMU 7.2 refuses chardev-add before machine-ready)
+  drive     argv before the launch, HMP drive_add once the machine is built
   monitor   argv, created suspended and released after the feed (plan/monitors.py)
   stop      -S: the feed ends in machine-ready
   preconfig --preconfig: the feed ends in preconfig
@@ -84,7 +86,7 @@ OPTIONS: dict[str, OptionSpec] = {
                        uses={"memdev": Use(OBJECT)}),
     "chardev": OptionSpec("chardev", "qemuopts", "backend", defines=(CHARDEV, "id"),
                           uses={"tls-creds": Use(OBJECT), "tls-authz": Use(OBJECT)}),
-    "drive": OptionSpec("argv", "qemuopts", "file", defines=(BLOCK, "id")),
+    "drive": OptionSpec("drive", "qemuopts", "file", defines=(BLOCK, "id")),
     # QEMU 7.2 resolves memory-backend= before the preconfig pause (measured:
     # "Memory backend 'pc.ram' not found" otherwise), after every -object
     "machine": OptionSpec("argv", "keyval", "type",

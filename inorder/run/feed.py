@@ -17,6 +17,7 @@ from qemu.qmp import ExecuteError
 
 from ..errors import FeedError, InorderError, QemuDied, say
 from ..plan.step import Plan, Step
+from ..qemu import messages
 from ..qemu.commands import pipeline_safe
 from . import blame
 from .link import Link
@@ -80,6 +81,11 @@ class Feed:
             say(f"{step.command.loc}: <- {json.dumps(reply)}")
         if captured is not None:
             _compare(step, captured, {"return": reply})
+        if step.command is not None and step.command.is_option and \
+                step.execute == "human-monitor-command" and \
+                str(reply).strip() != messages.HMP_OK:
+            raise blame.error(step, f"QEMU refused '-{step.command.name}': "
+                                    f"{str(reply).strip()}")
         if step.shows_reply and reply not in ({}, None, []):
             # HMP text (human-monitor-command) as it is, anything else as JSON
             text = reply if isinstance(reply, str) else json.dumps(reply)

@@ -432,11 +432,11 @@ def test_a_qmp_object_needed_when_qemu_starts_is_an_error(refused):
     assert at(e.location) == "3:1"
 
 
-def test_a_chardev_after_a_qmp_command_is_an_error(refused):
-    # QEMU 7.2 refuses chardev-add before machine-ready: -chardev is argv only
+def test_a_chardev_in_preconfig_is_an_error(refused):
+    # QEMU 7.2 refuses chardev-add before machine-ready: no handler there
     e = refused('object-add {"qom-type": "tls-creds-anon", "id": "tls0"}',
                 "-chardev socket,id=c0,host=127.0.0.1,port=0,server=on,wait=off,tls-creds=tls0")
-    assert e.message.startswith("'-chardev' can only be given on QEMU's command line")
+    assert e.message.startswith("'-chardev' has no handler in phase preconfig")
 
 
 def test_daemonize_with_a_console_on_stdio_is_an_error(refused):
@@ -576,4 +576,74 @@ def test_s_after_cont_is_an_error_naming_cont(refused):
 
 def test_a_chardev_no_monitor_uses_is_still_argv_only(refused):
     e = refused("-nodefaults", QOM_SET, "-chardev null,id=c0")
-    assert "'-chardev' can only be given on QEMU's command line" in e.message
+    assert "'-chardev' has no handler in phase preconfig" in e.message
+
+
+# -- hot handlers: options after the machine is built ---------------------------
+
+@pytest.mark.parametrize("line, backend", [
+    ("-chardev null,id=c1", {"type": "null", "data": {}}),
+    ("-chardev file,id=c1,path=/tmp/x.log,append=on",
+     {"type": "file", "data": {"out": "/tmp/x.log", "append": True}}),
+    ("-chardev pipe,id=c1,path=/tmp/p", {"type": "pipe", "data": {"device": "/tmp/p"}}),
+    ("-chardev pty,id=c1", {"type": "pty", "data": {}}),
+    ("-chardev ringbuf,id=c1,size=64K", {"type": "ringbuf", "data": {"size": 65536}}),
+    ("-chardev stdio,id=c1,signal=off", {"type": "stdio", "data": {"signal": False}}),
+    ("-chardev socket,id=c1,path=/tmp/c.sock,server=on,wait=off",
+     {"type": "socket", "data": {"server": True, "wait": False,
+                                 "addr": {"type": "unix", "data": {"path": "/tmp/c.sock"}}}}),
+    ("-chardev socket,id=c1,host=127.0.0.1,port=4444,server=on,wait=off,nodelay=on",
+     {"type": "socket", "data": {"server": True, "wait": False, "nodelay": True,
+                                 "addr": {"type": "inet",
+                                          "data": {"host": "127.0.0.1", "port": "4444"}}}}),
+    ("-chardev udp,id=c1,host=127.0.0.1,port=5555,localport=5556",
+     {"type": "udp", "data": {
+         "remote": {"type": "inet", "data": {"host": "127.0.0.1", "port": "5555"}},
+         "local": {"type": "inet", "data": {"host": "", "port": "5556"}}}}),
+    ("-chardev file,id=c1,path=/tmp/x.log,logfile=/tmp/l.log,logappend=on",
+     {"type": "file", "data": {"out": "/tmp/x.log", "logfile": "/tmp/l.log",
+                               "logappend": True}}),
+])
+def test_a_chardev_after_cont_is_chardev_add(planned, line, backend):
+    p = planned("-nodefaults", "cont", line)
+    [step] = [s for s in p.qmp_steps if s.execute == "chardev-add"]
+    assert step.arguments == {"id": "c1", "backend": backend}
+    assert step.phase == Phase.RUNNING
+
+
+def test_a_hot_device_on_a_hot_chardev_is_checked_left_to_right(planned, refused):
+    p = planned("-nodefaults", "-device virtio-serial-pci,id=vs0", "cont",
+                "-chardev ringbuf,id=c1", "-device virtserialport,chardev=c1,bus=vs0.0,id=p1")
+    assert qmp(p)[-2:] == ["chardev-add", "device_add"]
+    e = refused("-nodefaults", "-device virtio-serial-pci,id=vs0", "cont",
+                "-device virtserialport,chardev=c1,bus=vs0.0,id=p1", "-chardev ringbuf,id=c1")
+    assert "chardev 'c1' is used before it is defined" in e.message
+
+
+@pytest.mark.parametrize("line, said, where", [
+    ("-chardev null,id=c1,mux=on", "a multiplexed chardev (mux=on) has no chardev-add form",
+     "3:21"),
+    ("-chardev file,id=c1,path=/tmp/x,nosuch=1", "'nosuch' is not a key of a 'file' chardev",
+     "3:33"),
+])
+def test_a_hot_chardev_without_a_qmp_form_is_located(refused, line, said, where):
+    e = refused("-nodefaults", "cont", line)
+    assert e.message == f"after the machine is built, {said}"
+    assert at(e.location) == where
+
+
+def test_a_chardev_in_preconfig_names_the_phase(refused):
+    e = refused("-nodefaults", "qom-set path=/machine property=dump-guest-core value=true",
+                "-chardev null,id=c1")
+    assert e.message.startswith("'-chardev' has no handler in phase preconfig")
+
+
+def test_a_drive_after_cont_is_drive_add(planned, refused):
+    p = planned("-nodefaults", "cont", "-drive file=/tmp/d.img,format=raw,id=d1,if=none",
+                "-drive file=/tmp/e.img,format=raw,id=d2")
+    hmp = [s.arguments["command-line"] for s in p.qmp_steps
+           if s.execute == "human-monitor-command"]
+    assert hmp == ["drive_add 0 file=/tmp/d.img,format=raw,id=d1,if=none",
+                   "drive_add 0 file=/tmp/e.img,format=raw,id=d2,if=none"]
+    e = refused("-nodefaults", "cont", "-drive file=/tmp/d.img,if=virtio")
+    assert "drive_add cannot create if=virtio" in e.message
