@@ -26,3 +26,16 @@ def test_help_describes_phases_and_monitors(iq):
     for words in ("startup -> preconfig -> machine-ready -> running",
                   "no client ever sees a half-built VM", "-daemonize", "--dry-run", "Exit status"):
         assert words in r.stdout
+
+
+def test_the_handler_tables_are_the_option_tables():
+    # README and qcmd(5) show what each option does at each phase, as the
+    # option table and plan/channel.py's HANDLERS say
+    from inorder.plan.channel import handler_rows
+    from inorder.qemu.options import OPTIONS
+    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "man" / "qcmd.5").read_text()
+    for row in handler_rows(OPTIONS):
+        name = f"`{row[0]}`" if row[0].startswith("-") else row[0]
+        assert "| " + " | ".join([name, *row[1:]]) + " |" in readme, row
+        assert "\t".join(c.replace("-", "\\-") for c in row) in page, row

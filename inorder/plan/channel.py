@@ -182,3 +182,29 @@ ROLES = {
     "backend": backend, "numa": numa, "drive": drive,
 }
 
+# What each role does at each phase (startup, preconfig, machine-ready,
+# running): the handlers above, in words, for the README's table (a test
+# checks the two agree).
+HANDLERS = {
+    "argv": ("argv", "error: argv only", "error: argv only", "error: argv only"),
+    "chardev": ("argv", "error: no chardev-add before machine-ready", "chardev-add",
+                "chardev-add"),
+    "drive": ("argv", "error: argv only", "HMP drive_add (if=none)", "HMP drive_add (if=none)"),
+    "monitor": ("argv, held", "argv, held", "argv, held", "argv, held"),
+    "stop": ("feed ends in machine-ready", "feed ends in machine-ready",
+             "feed ends in machine-ready", "error: names the cont"),
+    "preconfig": ("feed ends in preconfig", "feed ends in preconfig",
+                  "error: phase passed", "error: phase passed"),
+    "daemonize": ("at the release", "at the release", "at the release", "at the release"),
+    "device": ("argv, cold plug", "argv, cold plug", "device_add (hot)", "device_add (hot)"),
+    "backend": ("QMP in preconfig (argv if direct)", "QMP", "QMP", "QMP"),
+    "numa": ("set-numa-node in preconfig", "set-numa-node", "error: phase passed",
+             "error: phase passed"),
+}
+
+
+def handler_rows(options: dict) -> list[tuple[str, ...]]:
+    """The table of handlers by phase, one row per listed option (and one
+    for every other option): the README and qcmd(5) show it."""
+    rows = [(f"-{name}", *HANDLERS[spec.role]) for name, spec in options.items()]
+    return rows + [("any other option", *HANDLERS["argv"])]
