@@ -27,6 +27,9 @@ from .plan import kept
 from .qemu import binary as binaries
 from .qemu import profile as profiles
 from .qemu.options import JSON_OPTIONS, QUERY_ARGUMENTS, QUERY_FLAGS, READCONFIG_GROUPS
+
+# a configuration as data (lang/config.py), not a script
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 from .run.exec import exec_plan
 from .run.inherited import Inherited
 from .timing import Timings
@@ -298,7 +301,11 @@ def _load_or_make(key, options: Options, profile, timings: Timings):
     if options.argv is not None:
         commands = parse_argv(options.argv, profile.options, JSON_OPTIONS)
     else:
-        commands = parse_file(options.script, files=files)
+        if options.script.endswith(CONFIG_SUFFIXES):
+            from .lang.config import parse_config     # PyYAML: only for a YAML/JSON file
+            commands = parse_config(options.script, files=files)
+        else:
+            commands = parse_file(options.script, files=files)
         if options.extra:
             commands += parse_argv(options.extra, profile.options, JSON_OPTIONS, name="args")
     commands = expand(commands, files, READCONFIG_GROUPS)

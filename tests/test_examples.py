@@ -48,3 +48,22 @@ def test_monitor_example_with_extra_arguments(env, name):
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0
+
+
+def test_the_yaml_example_builds_what_the_script_builds(env, tmp_path):
+    # the same VM (NUMA, PCI addresses, buses, status), from YAML, from the
+    # same data as JSON, and from the script
+    import json
+    import yaml
+    items = yaml.safe_load((EXAMPLES / "q35-in-order.yaml").read_text())
+    (tmp_path / "q35.json").write_text(json.dumps(items, indent=1))
+    e = dict(env["env"], PATH=f"{BIN}:{os.environ['PATH']}")
+    outputs = []
+    for path in (EXAMPLES / "q35-in-order.qcmd", EXAMPLES / "q35-in-order.yaml",
+                 tmp_path / "q35.json"):
+        r = subprocess.run([str(BIN / "inorder-qemu"), str(path)], env=e,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outputs.append(r.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "node 1 cpus: 1" in outputs[0] and '"running"' in outputs[0]
