@@ -21,7 +21,7 @@ from ..qemu.commands import (COMMAND_DEFINES, COMMAND_DELETES, COMMAND_PHASES, C
                              DONE_ALREADY)
 from ..qemu.options import ARGV as ARGV_OPTION, OPTIONS, OptionSpec
 from ..qemu.phase import EXIT_PRECONFIG, QUIT, Phase
-from . import devices, direct
+from . import devices, direct, validate
 from .channel import ROLES
 from .ids import References
 from .monitors import Monitors
@@ -167,6 +167,7 @@ class Planner:
         if cmd.json and not spec.json:
             raise ScriptError(f"option '-{name}' does not take a JSON argument", cmd.arg_loc or cmd.loc)
         pairs, args = self._arguments(cmd, spec)
+        validate.option(self.profile, cmd, spec, pairs, args)
         ROLES[spec.role](self, cmd, spec, pairs, args)
 
     def _split(self, cmd: Command, spec: OptionSpec) -> list:
@@ -230,6 +231,7 @@ class Planner:
         if name not in self.profile.commands:
             raise ScriptError(f"unknown QMP command '{name}' (not in query-commands of "
                               f"{self.profile.binary})", cmd.loc)
+        validate.command(self.profile, cmd)
         if name in COMMAND_PHASES:
             lo, hi = COMMAND_PHASES[name]
         else:

@@ -57,3 +57,6 @@ def held_monitor_chardev(index: int) -> str:
 # The profile's probe: a machine with nothing in it, paused in preconfig.
 PROBE = ["-M", "none", "-accel", "tcg", "-display", "none", "-nodefaults",
          "-no-user-config", "-S", "--preconfig"]
+# asking for the properties of device types: no preconfig, nothing to build
+PROBE_TYPES = ["-M", "none", "-accel", "tcg", "-display", "none", "-nodefaults",
+               "-no-user-config", "-S"]

@@ -78,7 +78,8 @@ OPTIONS: dict[str, OptionSpec] = {
                          qmp="device_add", defines=(DEVICE, "id"), uses=DEVICE_USES),
     "object": OptionSpec("backend", "keyval", "qom-type", json=True,
                          qmp="object-add", defines=(OBJECT, "id"), uses=OBJECT_USES),
-    "blockdev": OptionSpec("backend", "keyval", None, json=True,
+    # keyval_parse(optarg, "driver", ...) in vl.c: `-blockdev null-co,node-name=d0`
+    "blockdev": OptionSpec("backend", "keyval", "driver", json=True,
                            qmp="blockdev-add", defines=(BLOCK, "node-name"), uses=BLOCK_USES),
     "netdev": OptionSpec("backend", "qemuopts", "type", json=True,
                          qmp="netdev_add", defines=(NETDEV, "id")),

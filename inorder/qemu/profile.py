@@ -16,16 +16,18 @@ import os
 import zlib
 
 from .. import cache
-from ..errors import warn
+from ..errors import ProfileError, warn
 from .binary import resolve
 from .options import EXTRA_OPTIONS
 
-FORMAT = 2
+FORMAT = 3
 
 
 class Profile:
     def __init__(self, binary: str, version: str, commands: set[str], preconfig: set[str],
-                 options: dict[str, bool], schema_file: str, key: tuple = ()):
+                 options: dict[str, bool], schema_file: str, key: tuple = (),
+                 names: dict | None = None, devices_file: str | None = None, fetch=None,
+                 device_properties: dict | None = None):
         self.binary = binary
         self.version = version
         self.commands = commands
@@ -33,7 +35,41 @@ class Profile:
         self.options = options
         self.schema_file = schema_file
         self.key = key                # what the cache is keyed by (kept plans use it too)
+        names = names or {}
+        # name (or alias) -> machine type; the default one
+        self.machines: dict[str, str] = names.get("machines", {})
+        self.default_machine: str | None = names.get("default-machine")
+        self.cpus: set[str] = set(names.get("cpus", ()))
+        self.accels: set[str] = set(names.get("accels", ()))
+        self.devices: set[str] = set(names.get("devices", ()))
+        self.objects: set[str] = set(names.get("objects", ()))
+        # device type -> [{"name", "type"}], kept beside the profile as a
+        # script names each type; fetch(binary, types) asks the binary
+        self.devices_file = devices_file
+        self.fetch = fetch
+        self._device_properties = device_properties   # None: read devices_file first
         self._schema = None
+
+    def device_properties(self, types) -> dict[str, list | None]:
+        """The properties of each device type in `types` that QEMU has (a
+        type missing from the answer is not known here: not checked)."""
+        if self._device_properties is None:
+            kept = cache.read_json(self.devices_file) if self.devices_file else None
+            # keyed like the profile: another binary at this path starts afresh
+            ok = isinstance(kept, dict) and kept.get("key") == [list(k) for k in self.key] \
+                and isinstance(kept.get("types"), dict)
+            self._device_properties = kept["types"] if ok else {}
+        known = self._device_properties
+        missing = sorted({t for t in types if t in self.devices and t not in known})
+        if missing and self.fetch is not None:
+            try:
+                known.update(self.fetch(self.binary, missing))
+                if self.devices_file:
+                    cache.write_json(self.devices_file,
+                                     {"key": [list(k) for k in self.key], "types": known})
+            except (OSError, ProfileError):
+                pass                  # unchecked, not wrong: QEMU still checks at launch
+        return {t: known[t] for t in types if isinstance(known.get(t), list)}
 
     @property
     def schema(self):
@@ -80,6 +116,14 @@ def load(binary: str) -> Profile:
 
 
 def _profile(path: str, data: dict, stem: str) -> Profile:
+    names = {k: data[k] for k in ("machines", "default-machine", "cpus", "accels", "devices",
+                                  "objects")}
     return Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
                    data["options"], stem + ".schema.json",
-                   key=tuple(sorted(data["key"].items())))
+                   key=tuple(sorted(data["key"].items())), names=names,
+                   devices_file=stem + ".devices.json", fetch=_fetch)
+
+
+def _fetch(binary: str, types: list[str]) -> dict:
+    from ..run.probe import device_properties     # asyncio, qemu.qmp: only for a new type
+    return device_properties(binary, types)

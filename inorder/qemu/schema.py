@@ -21,8 +21,9 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([bkmgtpeBKMGTPE]?)")
 MAX_RANGE = 1 << 16
 _SUFFIX = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30,
            "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
-_TRUE = {"on", "yes", "true", "y"}
-_FALSE = {"off", "no", "false", "n"}
+TRUE = {"on", "yes", "true", "y"}      # how QEMU spells a boolean in key=value
+FALSE = {"off", "no", "false", "n"}
+_TRUE, _FALSE = TRUE, FALSE
 
 
 def parse_size(text: str, default_suffix: str = "") -> int | None:
@@ -54,6 +55,39 @@ class Schema:
     def has_command(self, name: str) -> bool:
         e = self._types.get(name)
         return e is not None and e.get("meta-type") == "command"
+
+    def _arg_type(self, command: str) -> dict | None:
+        entry = self._types.get(command)
+        if entry is None or entry.get("meta-type") != "command":
+            return None
+        return self._types.get(entry["arg-type"])
+
+    def members(self, command: str, value: dict) -> dict[str, bool] | None:
+        """The members `command` takes, each with whether it is required,
+        given the variant `value` picks by its tag; None when not known."""
+        t = self._arg_type(command)
+        if t is None or t.get("meta-type") != "object":
+            return None
+        out = {m["name"]: "default" not in m for m in t.get("members", [])}
+        tag = t.get("tag")
+        if tag:
+            for variant in t.get("variants", []):
+                if variant["case"] == value.get(tag):
+                    vt = self._types.get(variant["type"], {})
+                    out.update({m["name"]: "default" not in m for m in vt.get("members", [])})
+                    break
+        return out
+
+    def cases(self, command: str, tag: str) -> set[str]:
+        """The values of `command`'s tag member (the enum behind it)."""
+        t = self._arg_type(command)
+        if t is None:
+            return set()
+        for m in t.get("members", []):
+            if m["name"] == tag:
+                enum = self._types.get(m["type"], {})
+                return set(enum.get("values", ()))
+        return set()
 
     def coerce_arguments(self, command: str, value):
         entry = self._types.get(command)

@@ -47,6 +47,9 @@ async def _probe(path: str) -> tuple[dict, list]:
                     continue
             preconfig.append(name)
         schema = await link.execute("query-qmp-schema")
+        # what exists only once a machine is built (here: none)
+        await link.execute("x-exit-preconfig")
+        names = await _names(link)
     except (InorderError, *LOST) as e:
         raise ProfileError(f"cannot probe {path}: {e}") from e
     finally:
@@ -54,8 +57,63 @@ async def _probe(path: str) -> tuple[dict, list]:
     q = version["qemu"]
     data = {"version": f"{q['major']}.{q['minor']}.{q['micro']}",
             "commands": commands, "preconfig": preconfig,
-            "options": messages.help_arity(await help_text)}
+            "options": messages.help_arity(await help_text), **names}
     return data, schema
+
+
+async def _names(link: Link) -> dict:
+    """The names a script may use: machine types (with aliases and the
+    default), CPU models, accelerators, device and user-creatable object
+    types.  Properties per type are asked for later, when a script names
+    the type (device_properties): all of them take about 2 s."""
+    machines = {}
+    default = None
+    for m in await link.execute("query-machines"):
+        machines[m["name"]] = m["name"]
+        if m.get("alias"):
+            machines[m["alias"]] = m["name"]
+        if m.get("is-default"):
+            default = m["name"]
+    cpus = sorted(c["name"] for c in await link.execute("query-cpu-definitions"))
+    # (QEMU lists the base type "accel" as not abstract)
+    accels = sorted(t["name"].removesuffix("-accel")
+                    for t in await link.execute("qom-list-types", {"implements": "accel"})
+                    if t["name"] != "accel")
+    devices = sorted(t["name"] for t in await link.execute(
+        "qom-list-types", {"implements": "device", "abstract": False}))
+    objects = sorted(t["name"] for t in await link.execute(
+        "qom-list-types", {"implements": "user-creatable", "abstract": False}))
+    return {"machines": machines, "default-machine": default, "cpus": cpus,
+            "accels": accels, "devices": devices, "objects": objects}
+
+
+def device_properties(path: str, types: list[str]) -> dict[str, list | None]:
+    """device-list-properties of each type (None where QEMU has none): one
+    QEMU, on an empty machine, all questions in flight at once."""
+    return asyncio.run(_device_properties(path, types))
+
+
+async def _device_properties(path: str, types: list[str]) -> dict[str, list | None]:
+    qemu = Qemu(path)
+    link = Link(qemu)
+    out: dict[str, list | None] = {}
+    try:
+        qemu.spawn(flags.PROBE_TYPES, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        qemu.watch()
+        await link.connect()
+        asked = [asyncio.ensure_future(link.execute("device-list-properties",
+                                                    {"typename": t})) for t in types]
+        for name, answer in zip(types, await asyncio.gather(*asked, return_exceptions=True)):
+            if isinstance(answer, list):
+                out[name] = [{"name": p["name"], "type": p["type"]} for p in answer]
+            elif isinstance(answer, ExecuteError):
+                out[name] = None
+            # lost: not known, asked again next time
+    except (InorderError, *LOST) as e:
+        raise ProfileError(f"cannot probe {path}: {e}") from e
+    finally:
+        await qemu.shutdown(link)
+    return out
 
 
 async def _help(path: str) -> str:

@@ -1,8 +1,10 @@
 """The fast tier: no QEMU process, no QEMU binary on PATH.
 
 Everything QEMU would tell inorder-qemu comes from the profile recorded from a
-real QEMU 7.2 (tests/data/qemu-7.2/): its version, its QMP commands and those
-allowed in preconfig, the arity of each option of `-h`, and its QMP schema.
+real QEMU 7.2 (tests/data/qemu-7.2/, by tests/data/record.py): its version,
+its QMP commands and those allowed in preconfig, the arity of each option of
+`-h`, its QMP schema, its type names, and the properties of the device types
+the tests name.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def profile(recorded):
     return Profile(binary="/usr/bin/qemu-system-x86_64", version=recorded["version"],
                    commands=set(recorded["commands"]), preconfig=set(recorded["preconfig"]),
                    options=recorded["options"], schema_file=str(DATA / "schema.json"),
-                   key=(("recorded", "qemu-7.2"),))
+                   key=(("recorded", "qemu-7.2"),), names=recorded,
+                   device_properties=json.loads((DATA / "devices.json").read_text()))
 
 
 @pytest.fixture(scope="session")

@@ -357,7 +357,8 @@ def test_json_devices_alone_stay_json(planned):
 
 
 def test_a_structured_json_device_among_key_value_ones_is_an_error(refused):
-    e = refused('-device {"driver": "x", "id": "d0", "sub": {"a": 1}}', "-device virtio-rng-pci")
+    e = refused('-device {"driver": "virtio-rng-pci", "id": "d0", "max-bytes": {"a": 1}}',
+                "-device virtio-rng-pci")
     assert e.message.startswith("this JSON -device has structured values")
     assert at(e.location) == "1:9"
 

@@ -1,0 +1,153 @@
+"""What QEMU would refuse, found before anything starts, from the binary's
+profile (qemu/profile.py): the names of device, object, machine, CPU,
+accelerator and netdev/blockdev types; the properties of a device type and
+the members of an object, netdev or blockdev (and of a QMP command's
+arguments); boolean, on/off/auto and size values.  Each error is at the
+word, with the nearest valid one when one is close.
+
+What the profile does not know (a device type whose properties could not be
+fetched) is not checked here; QEMU still checks it at launch.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import ScriptError
+from ..lang import optarg
+from ..qemu.schema import FALSE, TRUE
+
+# -device keys QEMU takes for every device (qdev_device_add), not properties
+DEVICE_KEYS = {"driver", "id", "bus", "failover_pair_id"}
+# keys an option's QemuOpts or keyval form has that its QMP form does not
+# ("-object qom-type=..." is object-add's qom-type; -netdev's id and type)
+OPTION_ONLY = {"object": {"qom-type", "id"}, "netdev": {"type", "id"},
+               "blockdev": {"driver", "node-name"}}
+# the QMP command each backend option becomes, and the key that picks its variant
+BACKENDS = {"object": ("object-add", "qom-type"), "netdev": ("netdev_add", "type"),
+            "blockdev": ("blockdev-add", "driver")}
+# QEMU's size syntax (qemu_strtosz): a number, a fraction, a unit
+SIZE = r"\s*(?:0[xX][0-9a-fA-F]+|[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*[bBkKmMgGtTpPeE]?"
+ON_OFF_AUTO = {"on", "off", "auto"}
+
+
+def option(profile, cmd, spec, pairs, args) -> None:
+    name = cmd.name
+    if name == "device" and isinstance(args, dict):
+        _device(profile, cmd, pairs, args)
+    elif name in BACKENDS and isinstance(args, dict):
+        _backend(profile, cmd, pairs, args)
+    elif name in ("machine", "M") and isinstance(args, dict):
+        kind = optarg.plain(args).get("type")
+        if isinstance(kind, str) and profile.machines and kind not in profile.machines:
+            raise _unknown("machine type", kind, profile.machines,
+                           _where(cmd, pairs, "type", True))
+    elif name == "cpu" and isinstance(cmd.arg, str) and profile.cpus:
+        model = cmd.arg.split(",", 1)[0]
+        if model not in profile.cpus:
+            raise _unknown("CPU model", model, profile.cpus,
+                           cmd.arg_at(0, len(model)))
+    elif name == "accel" and isinstance(cmd.arg, str) and profile.accels:
+        accel = cmd.arg.split(",", 1)[0].removeprefix("accel=")
+        if accel not in profile.accels:
+            raise _unknown("accelerator", accel, profile.accels,
+                           cmd.arg_at(cmd.arg.find(accel), len(accel)))
+    elif name == "m" and isinstance(cmd.arg, str):
+        pairs = [p for p, _ in optarg.split(cmd.arg, "size")]
+        for pair in pairs:
+            if pair.key in ("size", "maxmem") and not re.fullmatch(SIZE, pair.value):
+                raise ScriptError(f"-m {pair.key}={pair.value}: expected a size (a number "
+                                  "with an optional unit: 512M, 2G, 1.5G)",
+                                  _where(cmd, [pair], pair.key, value=True))
+
+
+def command(profile, cmd) -> None:
+    """A QMP command's arguments against its schema: no unknown member, every
+    required one there (at the top level)."""
+    if not isinstance(cmd.arg, dict):
+        return
+    members = profile.schema.members(cmd.name, cmd.arg)
+    if members is None:
+        return
+    for key in cmd.arg:
+        if key not in members:
+            raise _unknown(f"argument of '{cmd.name}'", key, members,
+                           cmd.key_locs.get(key) or cmd.arg_loc or cmd.loc)
+    missing = [m for m, required in members.items() if required and m not in cmd.arg]
+    if missing:
+        raise ScriptError(f"'{cmd.name}' needs the argument '{missing[0]}'", cmd.loc)
+
+
+def _device(profile, cmd, pairs, args) -> None:
+    args = optarg.plain(args)
+    driver = args.get("driver")
+    if not isinstance(driver, str) or not profile.devices:
+        return
+    if driver not in profile.devices:
+        raise _unknown("device type", driver, profile.devices, _where(cmd, pairs, "driver", True))
+    known = profile.device_properties([driver]).get(driver)
+    if known is None:
+        return
+    types = {p["name"]: p["type"] for p in known}
+    for key, value in args.items():
+        if key in DEVICE_KEYS:
+            continue
+        if key not in types:
+            raise _unknown(f"property of '{driver}'", key, types, _where(cmd, pairs, key),
+                           what_not="has no property")
+        if not cmd.json and isinstance(value, str):
+            _value(cmd, pairs, key, value, types[key])
+
+
+def _value(cmd, pairs, key: str, value: str, kind: str) -> None:
+    if kind == "bool" and value.lower() not in TRUE | FALSE:
+        raise ScriptError(f"{key}={value}: expected on or off", _where(cmd, pairs, key, True))
+    if kind == "OnOffAuto" and value not in ON_OFF_AUTO:
+        raise ScriptError(f"{key}={value}: expected on, off or auto",
+                          _where(cmd, pairs, key, True))
+
+
+def _backend(profile, cmd, pairs, args) -> None:
+    execute, tag = BACKENDS[cmd.name]
+    plain = optarg.plain(args)
+    variant = plain.get(tag)
+    if cmd.name == "object" and isinstance(variant, str) and profile.objects \
+            and variant not in profile.objects:
+        raise _unknown("object type", variant, profile.objects, _where(cmd, pairs, tag, True))
+    choices = profile.schema.cases(execute, tag)
+    if isinstance(variant, str) and choices and variant not in choices:
+        raise _unknown(f"-{cmd.name} {tag}", variant, choices, _where(cmd, pairs, tag, True))
+    members = profile.schema.members(execute, plain)
+    if members is None or not isinstance(variant, str):
+        return
+    allowed = set(members) | OPTION_ONLY[cmd.name]
+    for key in plain:
+        top = key.split(".", 1)[0]
+        if top not in allowed:
+            raise _unknown(f"key of -{cmd.name} {variant}", top, allowed,
+                           _where(cmd, pairs, key))
+
+
+def _where(cmd, pairs, key: str, value: bool = False):
+    """The location of `key` (or its value) in the argument, else of the argument."""
+    for pair in pairs or []:
+        if pair.key == key:
+            if pair.implied:
+                return cmd.arg_at(pair.offset, len(pair.value) or 1)
+            if value:
+                return cmd.arg_at(pair.offset + len(pair.key) + 1, len(pair.value) or 1)
+            return cmd.arg_at(pair.offset, len(pair.key))
+    return cmd.arg_loc or cmd.loc
+
+
+def _unknown(what: str, word: str, valid, loc, what_not: str | None = None) -> ScriptError:
+    import difflib                    # only for an error
+    if what_not:
+        kind = what.removeprefix("property of ")
+        message = f"{kind} {what_not} '{word}'"
+    else:
+        message = f"unknown {what} '{word}'"
+    near = difflib.get_close_matches(word, sorted(valid), n=1, cutoff=0.6)
+    if near:
+        message += f" (did you mean '{near[0]}'?)"
+    return ScriptError(message, loc)

@@ -1,0 +1,134 @@
+"""--check catches what QEMU would refuse, against the recorded QEMU 7.2
+profile: each broken line, in a script and as an argv, is refused at its
+word, with QEMU's terms and the nearest valid word where one is close."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from inorder.errors import ScriptError
+from inorder.lang.argv import parse_argv
+from inorder.lang.parse import parse_file
+from inorder.plan.planner import plan
+from inorder.qemu.options import JSON_OPTIONS
+
+ABOVE = ["-nodefaults", "-machine q35", "-netdev user,id=n0",
+         "-object memory-backend-ram,id=ram0,size=64M"]
+
+# (line, what the message says, the column of the word in the line)
+BROKEN = [
+    ("-device virtio-net-pci,netdve=n0", "'virtio-net-pci' has no property 'netdve' "
+                                         "(did you mean 'netdev'?)", 24),
+    ("-device virtio-net-pcii,netdev=n0", "unknown device type 'virtio-net-pcii' "
+                                          "(did you mean 'virtio-net-pci'?)", 9),
+    ("-device driver=virtio-rng-pcj", "unknown device type 'virtio-rng-pcj'", 16),
+    ('-device {"driver": "virtio-rng-pcj"}', "unknown device type 'virtio-rng-pcj'", 9),
+    ('-device {"driver": "virtio-rng-pci", "max-byte": 1}',
+     "'virtio-rng-pci' has no property 'max-byte' (did you mean 'max-bytes'?)", 9),
+    ("-device virtio-net-pci,netdev=n0,disable-legacy=maybe",
+     "disable-legacy=maybe: expected on, off or auto", 49),
+    ("-device virtio-rng-pci,ioeventfd=maybe", "ioeventfd=maybe: expected on or off", 34),
+    ("-device virtio-blk-pci,drive=d0,scsii=on", "has no property 'scsii'", 33),
+    ("-device pcie-root-port,id=rp1,chasis=1", "has no property 'chasis' (did you mean "
+                                               "'chassis'?)", 31),
+    ("-device e1000,netdev=n0,macaddr=52:54:00:12:34:56", "has no property 'macaddr'", 25),
+    ("-device isa-serial,chardev=c0,indx=0", "has no property 'indx' (did you mean 'index'?)",
+     31),
+    ("-device qemu-xhci,p2=4,p3=4,streams=maybe", "streams=maybe: expected on or off", 37),
+    ("-object memory-backend-ram,id=m1,sise=64M", "'sise' (did you mean 'size'?)", 34),
+    ("-object iothreda,id=io0", "unknown object type 'iothreda' (did you mean 'iothread'?)",
+     9),
+    ("-object qom-type=rng-randm,id=r0", "unknown object type 'rng-randm' (did you mean "
+                                         "'rng-random'?)", 18),
+    ('-object {"qom-type": "iothread", "id": "io0", "poll-max": 1}',
+     "'poll-max' (did you mean 'poll-max-ns'?)", 9),
+    ("-object rng-random,id=r0,filenam=/dev/urandom",
+     "'filenam' (did you mean 'filename'?)", 26),
+    ("-object iothread,id=io0,poll-grow=2,pol-shrink=0", "'pol-shrink'", 37),
+    ("-netdev usr,id=n1", "unknown -netdev type 'usr' (did you mean 'user'?)", 9),
+    ("-netdev user,id=n1,hostfwdd=tcp::22-:22", "'hostfwdd' (did you mean 'hostfwd'?)", 20),
+    ("-netdev type=tapp,id=n1", "unknown -netdev type 'tapp' (did you mean 'tap'?)", 14),
+    ('-netdev {"type": "user", "id": "n1", "restrictt": true}', "'restrictt'", 9),
+    ("-blockdev driver=null-cp,node-name=d1", "unknown -blockdev driver 'null-cp' (did you "
+                                              "mean 'null-co'?)", 18),
+    ("-blockdev null-co,node-name=d1,sise=1", "'sise' (did you mean 'size'?)", 32),
+    ("-blockdev nul-co,node-name=d1", "unknown -blockdev driver 'nul-co'", 11),
+    ('-blockdev {"driver": "null-co", "node-name": "d1", "read-zero": true}',
+     "'read-zero' (did you mean 'read-zeroes'?)", 11),
+    ("-machine q53", "unknown machine type 'q53' (did you mean 'q35'?)", 10),
+    ("-machine type=pc-q35-7.3", "unknown machine type 'pc-q35-7.3' (did you mean "
+                                 "'pc-q35-7.2'?)", 15),
+    ("-M pc-i440fx-9.9", "unknown machine type 'pc-i440fx-9.9'", 4),
+    ("-cpu qemu65", "unknown CPU model 'qemu65' (did you mean 'qemu64'?)", 6),
+    ("-cpu Skylake-Clent,+avx", "unknown CPU model 'Skylake-Clent' (did you mean "
+                                "'Skylake-Client'?)", 6),
+    ("-accel tgc", "unknown accelerator 'tgc' (did you mean 'tcg'?)", 8),
+    ("-accel kmv,thread=single", "unknown accelerator 'kmv' (did you mean 'kvm'?)", 8),
+    ("-m 2X", "-m size=2X: expected a size", 4),
+    ("-m size=1G,maxmem=lots", "-m maxmem=lots: expected a size", 19),
+    ("-m 12Q", "-m size=12Q: expected a size", 4),
+    ("qom-set path=/machine property=dump-guest-core valeu=true",
+     "unknown argument of 'qom-set' 'valeu' (did you mean 'value'?)", 48),
+    ("qom-get path=/machine", "'qom-get' needs the argument 'property'", 1),
+    ('object-add {"qom-type": "iothread", "id": "io1", "pol-max-ns": 1}',
+     "unknown argument of 'object-add' 'pol-max-ns'", 12),
+    ("query-cpus-fast bogus=1", "unknown argument of 'query-cpus-fast' 'bogus'", 17),
+    ('{"execute": "qom-list", "arguments": {"pth": "/machine"}}',
+     "unknown argument of 'qom-list' 'pth' (did you mean 'path'?)", 1),
+]
+
+
+@pytest.fixture
+def check_script(write, profile):
+    def check(line):
+        with pytest.raises(ScriptError) as e:
+            plan(parse_file(write("vm.qcmd", *ABOVE, line)), profile)
+        return e.value
+    return check
+
+
+@pytest.mark.parametrize("line, said, column", BROKEN, ids=[b[0][:40] for b in BROKEN])
+def test_a_broken_script_line_is_caught_at_its_word(check_script, line, said, column):
+    e = check_script(line)
+    assert said in e.message
+    assert (e.location.line, e.location.column) == (len(ABOVE) + 1, column)
+    assert e.render()
+
+
+ARGV_BROKEN = [b for b in BROKEN if b[0].startswith("-")]
+
+
+@pytest.mark.parametrize("line, said, column", ARGV_BROKEN,
+                         ids=[b[0][:40] for b in ARGV_BROKEN])
+def test_a_broken_argv_item_is_caught_at_its_index(profile, line, said, column):
+    argv = [w for above in ABOVE for w in shlex.split(above)]
+    index = len(argv)
+    argv += line.split(" ", 1)
+    with pytest.raises(ScriptError) as e:
+        plan(parse_argv(argv, profile.options, JSON_OPTIONS), profile)
+    assert said in e.value.message
+    assert str(e.value.location) in (f"argv[{index}]", f"argv[{index + 1}]")
+
+
+VALID = [
+    "-device virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on,mac=52:54:00:12:34:56",
+    "-device virtio-rng-pci,ioeventfd=off,max-bytes=1024,period=1000",
+    '-device {"driver": "virtio-rng-pci", "id": "r0", "max-bytes": 1024}',
+    "-device pcie-root-port,id=rp1,chassis=1,addr=0x2.0x1,multifunction=on",
+    "-object iothread,id=io0,poll-max-ns=32768",
+    "-object rng-random,id=r0,filename=/dev/urandom",
+    "-blockdev null-co,node-name=d1,size=1048576",
+    "-blockdev driver=null-co,node-name=d1,read-zeroes=on",
+    "-netdev user,id=n1,hostfwd=tcp::2222-:22,restrict=on",
+    "-machine pc-q35-7.2,dump-guest-core=off",
+    "-machine q35", "-M pc", "-cpu qemu64,+avx", "-cpu max", "-cpu host",
+    "-accel tcg,thread=single", "-accel kvm", "-m 1.5G", "-m size=512M,slots=2,maxmem=2G",
+    "-m 512", "qom-get path=/machine property=type",
+]
+
+
+@pytest.mark.parametrize("line", VALID)
+def test_a_valid_line_is_no_false_alarm(write, profile, line):
+    plan(parse_file(write("vm.qcmd", *ABOVE, line)), profile)
