@@ -74,6 +74,9 @@ OPTIONS = (
                                 "with the fix); the default under a qemu-system-* name"),
     ("feed", None, None, "send backends over QMP at their place even when QEMU's argv would "
                          "build the same VM (by default such a plan puts them on argv)"),
+    ("probe", None, None, "describe the QEMU binary (its profile, probed once and cached): "
+                          "version, machine types, CPU models, accelerators, device and "
+                          "object types, QMP commands; with --json, all of it"),
     ("expect", None, None, "a captured QMP transcript as a test: each answer QEMU gives must "
                            "be the one captured below its command ({\"return\": ...} or "
                            "{\"error\": ...}); the first difference is an error at its line"),
@@ -87,13 +90,14 @@ OPTIONS = (
 class Options:
     """What the command line asks for."""
 
-    __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "expect", "verbose",
-                 "debug", "help", "version", "script", "extra", "argv", "drop_in")
+    __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "expect", "probe",
+                 "verbose", "debug", "help", "version", "script", "extra", "argv", "drop_in")
 
     def __init__(self):
         for name in self.__slots__:
             setattr(self, name, None)
-        for flag in ("dry_run", "json", "check", "compat", "feed", "expect", "verbose", "debug",
+        for flag in ("dry_run", "json", "check", "compat", "feed", "expect", "probe", "verbose",
+                     "debug",
                      "help", "version"):
             setattr(self, flag, False)
         self.extra: list[str] = []
@@ -236,8 +240,12 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
     if options.version:
         print(f"inorder-qemu {__version__}")
         return 0
+    if options.probe:
+        from .qemu import describe              # only for --probe
+        print(describe.text(profiles.load(binaries.chosen(options.qemu)), options.json))
+        return 0
     if options.json and not options.dry_run:
-        raise UsageError("--json goes with --dry-run")
+        raise UsageError("--json goes with --dry-run or --probe")
     if options.check and options.dry_run:
         raise UsageError("--check and --dry-run exclude each other")
     if options.argv is None and not options.script:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 
 import pytest
@@ -131,3 +133,12 @@ def test_what_qemu_refuses_at_launch_is_located_at_its_line(device, after, iq, t
     assert "vm.qcmd:8:1: error: QEMU refused '-device': Bus 'nowhere.0' not found\n" in r.stderr
     assert f" 8 | {device}" in r.stderr
     assert not qemu_pids(name) and os.listdir(sockdir) == []
+
+
+def test_probe_describes_the_binary(iq):
+    r = iq("--probe")
+    assert r.returncode == 0, r.stderr
+    assert "QEMU 7.2" in r.stdout and "q35" in r.stdout and "tcg" in r.stdout
+    r = iq("--probe", "--json")
+    data = json.loads(r.stdout)
+    assert "virtio-net-pci" in data["devices"] and data["machines"]["q35"].startswith("pc-q35")

@@ -187,11 +187,26 @@ def test_a_cache_that_cannot_be_written_is_a_warning_and_the_vm_runs(env, tmp_pa
 
 def test_a_binary_of_another_architecture_is_located_at_what_it_lacks(iq, tmp_path, name):
     # an x86 script, an aarch64 QEMU: its profile is probed like any other,
-    # and QEMU's refusal of the machine type goes to the line that names it
+    # and what that binary lacks is found before anything starts
     arm = shutil.which("qemu-system-aarch64")
     assert arm, "qemu-system-aarch64 is required (Debian: qemu-system-arm)"
     r = iq("--qemu", arm, script(tmp_path / "vm.qcmd", f"-name guest={name}", "-machine q35",
                                  "qom-set path=/machine property=dump-guest-core value=true"))
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "vm.qcmd:5:1: error: QEMU refused '-machine': unsupported machine type" in r.stderr
+    assert "vm.qcmd:5:10: error: unknown machine type 'q35'" in r.stderr, r.stderr
+    r = iq("--qemu", arm, script(tmp_path / "vm.qcmd", f"-name guest={name}"))
+    assert r.returncode == 1
+    assert "vm.qcmd:1:1: error: " + arm + " has no default machine type" in r.stderr, r.stderr
+    assert wait_gone(name)
+
+
+def test_a_refusal_that_names_no_option_is_located_at_the_option(env, tmp_path, name):
+    # the profile does not know everything: a CPU flag QEMU refuses as it
+    # starts, without naming -cpu, goes to the -cpu line
+    r = subprocess.run([sys.executable, "-m", "inorder", str(script(
+        tmp_path / "vm.qcmd", f"-name guest={name}", "-cpu qemu64,+no-such-flag",
+        "qom-set path=/machine property=dump-guest-core value=true"))],
+        env=env["env"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "vm.qcmd:5:1:" in r.stderr, r.stderr
     assert wait_gone(name)

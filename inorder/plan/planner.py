@@ -67,6 +67,7 @@ class Planner:
     def run(self, commands: list[Command]) -> Plan:
         self.refs.index(commands, self._defines_of)
         self.monitor_chardevs = _monitor_chardevs(commands)
+        validate.machine_given(self.profile, commands)
         quit_cmd = None
         for cmd in commands:
             if quit_cmd is not None:

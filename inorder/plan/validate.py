@@ -61,6 +61,15 @@ def option(profile, cmd, spec, pairs, args) -> None:
                                   _where(cmd, [pair], pair.key, value=True))
 
 
+def machine_given(profile, commands) -> None:
+    """A binary with no default machine type (qemu-system-aarch64) needs
+    -machine: QEMU says so only as it exits."""
+    if profile.machines and profile.default_machine is None and commands and not any(
+            c.is_option and c.name in ("machine", "M") for c in commands):
+        raise ScriptError(f"{profile.binary} has no default machine type: give -machine "
+                          "(inorder-qemu --probe lists them)", commands[0].loc)
+
+
 def command(profile, cmd) -> None:
     """A QMP command's arguments against its schema: no unknown member, every
     required one there (at the top level)."""

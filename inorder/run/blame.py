@@ -59,13 +59,22 @@ def _by_key(plan: Plan, lines: list[str]) -> FeedError | None:
     if not key:
         return None
     key = key.rsplit(".", 1)[-1]
-    writers = [s for s in plan.argv_steps
-               if not s.synthetic and s.pairs and any(p.key == key for p in s.pairs)]
+    writers = [s for s in plan.argv_steps if not s.synthetic and _writes(s, key)]
     if len(writers) != 1:
         return None
     step = writers[0]
     message = lines[-1].split(": ", 1)[-1]
     return error(step, f"QEMU refused '{step.argv[0]}': {message}")
+
+
+def _writes(step: Step, key: str) -> bool:
+    """Whether `step` sets `key`: as a pair, or as an element of an argument
+    without pairs ("-cpu qemu64,+flag,flag=on")."""
+    if step.pairs:
+        return any(p.key == key for p in step.pairs)
+    if len(step.argv) < 2:
+        return False
+    return any(part.lstrip("+-").split("=", 1)[0] == key for part in step.argv[1].split(","))
 
 
 def _location(step: Step, message: str):
