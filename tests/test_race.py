@@ -74,6 +74,13 @@ def first_answers(address, answers: dict, trying: threading.Event, then=b"") -> 
         answers["error"] = repr(e)
 
 
+def no_failures(failures: list) -> None:
+    """Each failure in full (pytest shortens a long assertion)."""
+    if failures:
+        pytest.fail(f"{len(failures)} of {LAUNCHES} launches failed:\n"
+                    + json.dumps(failures, indent=1, default=repr), pytrace=False)
+
+
 def launch_and_ask(start, address, ok, then=b"") -> list:
     """LAUNCHES launches; the ones whose client saw something else."""
     failures = []
@@ -107,7 +114,7 @@ def test_a_client_never_sees_a_half_configured_vm(cpu, iq_bg, tmp_path, sockdir,
         return (replies is not None and replies[1] is False
                 and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
                 and replies[3]["status"] == "running")
-    assert launch_and_ask(lambda: iq_bg(vm), sock, ok) == []
+    no_failures(launch_and_ask(lambda: iq_bg(vm), sock, ok))
 
 
 @pytest.mark.parametrize("stopped", [False, True], ids=["running", "-S"])
@@ -125,7 +132,7 @@ def test_an_execd_script_is_answered_only_once_built(stopped, cpu, iq_bg, tmp_pa
         return (replies is not None
                 and {"rp1", "rng0"} <= {p["name"] for p in replies[2]}
                 and replies[3]["status"] == ("prelaunch" if stopped else "running"))
-    assert launch_and_ask(lambda: iq_bg(vm), sock, ok) == []
+    no_failures(launch_and_ask(lambda: iq_bg(vm), sock, ok))
 
 
 def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, sockdir, name):
@@ -165,7 +172,7 @@ def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, 
             if pid:
                 subprocess.run(["kill", "-9", pid])
         assert wait_gone(name)
-    assert failures == []
+    no_failures(failures)
 
 
 def test_the_drop_in_with_an_inherited_monitor_socket(cpu, env, tmp_path, sockdir, name):
@@ -201,7 +208,7 @@ def test_the_drop_in_with_an_inherited_monitor_socket(cpu, env, tmp_path, sockdi
                 and {"pci.1", "net0"} <= {p["name"] for p in replies[2]}
                 and replies[3]["status"] == "prelaunch")
     try:
-        assert launch_and_ask(start, path, ok, then=b'{"execute": "cont"}\n') == []
+        no_failures(launch_and_ask(start, path, ok, then=b'{"execute": "cont"}\n'))
     finally:
         for p in procs:
             for pipe in (p.stdout, p.stderr):
