@@ -350,6 +350,20 @@ def check_time(runs: int, tmp: Path, env) -> dict:
     return {"seconds": statistics.median(times)}
 
 
+def cold_probe(runs: int, tmp: Path, env) -> float:
+    """`--check` of a one-line script with an empty cache: the probe of a
+    fresh binary, end to end (the median, in seconds)."""
+    script = tmp / "one.qcmd"
+    script.write_text("-nodefaults\n")
+    times = []
+    for i in range(runs):
+        e = dict(env, INORDER_CACHE=str(tmp / f"fresh-{i}"))
+        t = time.perf_counter()
+        subprocess.run([*INORDER, "--check", str(script)], check=True, env=e)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def memory(tmp: Path, env, n: int) -> dict:
     sock = str(tmp / "m.sock")
     script = tmp / "mem.qcmd"
@@ -416,6 +430,8 @@ def main() -> int:
         out.append(f"| parse + plan, {p['lines']} lines | {p['lines_per_s']:,.0f} lines/s | | |")
         c = check_time(runs, tmp, env)
         out.append(f"| `--check`, 100 lines, warm cache (whole process) | {ms(c['seconds'])} | | |")
+        out.append(f"| cold probe of a fresh binary (`--check`, empty cache) "
+                   f"| {ms(cold_probe(1 if args.quick else 5, tmp, env))} | | |")
         m = memory(tmp, env, 50 if args.quick else 1000)
         out.append(f"| RSS peak while feeding | {m['peak_mib']:.1f} MiB | | |")
         out.append(f"| RSS while supervising | {m['supervising_mib']:.1f} MiB | | |")
