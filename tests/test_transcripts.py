@@ -40,7 +40,10 @@ def capture(name: str) -> list[str]:
             lines.append(line)
             if '"return"' in line or '"error"' in line:
                 break
-    lines += [l.decode().strip() for l in f]        # QEMU's last events, to EOF
+    try:
+        lines += [l.decode().strip() for l in f]    # QEMU's last events, to EOF
+    except ConnectionResetError:                    # QEMU closed with our quit unread
+        pass
     f.close()
     ours.close()
     qemu.wait(30)

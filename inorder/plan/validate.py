@@ -15,7 +15,7 @@ import re
 
 from ..errors import ScriptError
 from ..lang import optarg
-from ..qemu.schema import FALSE, TRUE
+from ..qemu.schema import FALSE, TRUE, parse_size
 
 # -device keys QEMU takes for every device (qdev_device_add), not properties
 DEVICE_KEYS = {"driver", "id", "bus", "failover_pair_id"}
@@ -29,6 +29,19 @@ BACKENDS = {"object": ("object-add", "qom-type"), "netdev": ("netdev_add", "type
 # QEMU's size syntax (qemu_strtosz): a number, a fraction, a unit
 SIZE = r"\s*(?:0[xX][0-9a-fA-F]+|[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*[bBkKmMgGtTpPeE]?"
 ON_OFF_AUTO = {"on", "off", "auto"}
+# the names -device also takes for a type (qdev_alias_table in
+# system/qdev-monitor.c; the PCI forms, as on x86)
+DEVICE_ALIASES = {
+    "e1000-82540em": "e1000", "ich9-ahci": "ich9-ahci", "ahci": "ich9-ahci",
+    "kvm-pci-assign": "pci-assign", "lsi": "lsi53c895a",
+    "virtio-9p": "virtio-9p-pci", "virtio-balloon": "virtio-balloon-pci",
+    "virtio-blk": "virtio-blk-pci", "virtio-gpu": "virtio-gpu-pci",
+    "virtio-input-host": "virtio-input-host-pci", "virtio-iommu": "virtio-iommu-pci",
+    "virtio-keyboard": "virtio-keyboard-pci", "virtio-mouse": "virtio-mouse-pci",
+    "virtio-net": "virtio-net-pci", "virtio-rng": "virtio-rng-pci",
+    "virtio-scsi": "virtio-scsi-pci", "virtio-serial": "virtio-serial-pci",
+    "virtio-tablet": "virtio-tablet-pci", "virtio-vga": "virtio-vga",
+}
 
 
 def option(profile, cmd, spec, pairs, args) -> None:
@@ -70,10 +83,15 @@ def machine_given(profile, commands) -> None:
                           "(inorder-qemu --probe lists them)", commands[0].loc)
 
 
+# commands whose schema lists only some of what they take (device_add: any
+# property of the device, checked by the -device rules when written so)
+ANY_MEMBERS = {"device_add"}
+
+
 def command(profile, cmd) -> None:
     """A QMP command's arguments against its schema: no unknown member, every
     required one there (at the top level)."""
-    if not isinstance(cmd.arg, dict):
+    if not isinstance(cmd.arg, dict) or cmd.name in ANY_MEMBERS:
         return
     members = profile.schema.members(cmd.name, cmd.arg)
     if members is None:
@@ -92,6 +110,7 @@ def _device(profile, cmd, pairs, args) -> None:
     driver = args.get("driver")
     if not isinstance(driver, str) or not profile.devices:
         return
+    driver = DEVICE_ALIASES.get(driver, driver)
     if driver not in profile.devices:
         raise _unknown("device type", driver, profile.devices, _where(cmd, pairs, "driver", True))
     known = profile.device_properties([driver]).get(driver)
@@ -135,6 +154,19 @@ def _backend(profile, cmd, pairs, args) -> None:
         if top not in allowed:
             raise _unknown(f"key of -{cmd.name} {variant}", top, allowed,
                            _where(cmd, pairs, key))
+    if cmd.json:
+        return
+    types = profile.schema.member_types(execute, plain)
+    for key, value in plain.items():
+        if not isinstance(value, str):
+            continue
+        kind = types.get(key)
+        if kind == "int" and parse_size(value) is None:
+            raise ScriptError(f"{key}={value}: expected a number (or a size: 64M, 1G)",
+                              _where(cmd, pairs, key, True))
+        if kind == "boolean" and value.lower() not in TRUE | FALSE:
+            raise ScriptError(f"{key}={value}: expected on or off",
+                              _where(cmd, pairs, key, True))
 
 
 def _where(cmd, pairs, key: str, value: bool = False):

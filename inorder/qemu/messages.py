@@ -36,6 +36,7 @@ UNQUOTED = {
     "unsupported machine type": ("-machine", "-M"),
     "invalid accelerator": ("-accel",),
     "unable to find CPU model": ("-cpu",),
+    "invalid datetime format": ("-rtc",),
 }
 
 

@@ -78,6 +78,25 @@ class Schema:
                     break
         return out
 
+    def member_types(self, command: str, value: dict) -> dict[str, str]:
+        """The JSON type of each scalar member of `command` (and of the
+        variant `value` picks): "int", "boolean", "string", ..."""
+        t = self._arg_type(command)
+        if t is None:
+            return {}
+        members = list(t.get("members", []))
+        tag = t.get("tag")
+        if tag:
+            for variant in t.get("variants", []):
+                if variant["case"] == value.get(tag):
+                    members += self._types.get(variant["type"], {}).get("members", [])
+        out = {}
+        for m in members:
+            mt = self._types.get(m["type"], {})
+            if mt.get("meta-type") == "builtin":
+                out[m["name"]] = mt["json-type"]
+        return out
+
     def cases(self, command: str, tag: str) -> set[str]:
         """The values of `command`'s tag member (the enum behind it)."""
         t = self._arg_type(command)

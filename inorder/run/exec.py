@@ -39,6 +39,9 @@ def exec_plan(plan: Plan, binary: str, inherited: Inherited, timings: Timings,
     if plan.pidfile:
         PidFile(plan.pidfile).check()
     if verbose:
+        for monitor in plan.monitors:
+            if monitor.public:
+                say(f"monitor {monitor.label} is reachable from other hosts")
         import shlex                    # 0.7 ms: only for -v
         say("exec: " + " ".join(shlex.quote(w) for w in [binary, *plan.direct_argv]))
     exec_qemu(binary, plan.direct_argv, inherited, timings)
