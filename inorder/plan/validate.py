@@ -32,15 +32,14 @@ ON_OFF_AUTO = {"on", "off", "auto"}
 # the names -device also takes for a type (qdev_alias_table in
 # system/qdev-monitor.c; the PCI forms, as on x86)
 DEVICE_ALIASES = {
-    "e1000-82540em": "e1000", "ich9-ahci": "ich9-ahci", "ahci": "ich9-ahci",
-    "kvm-pci-assign": "pci-assign", "lsi": "lsi53c895a",
+    "e1000-82540em": "e1000", "ahci": "ich9-ahci", "lsi": "lsi53c895a",
     "virtio-9p": "virtio-9p-pci", "virtio-balloon": "virtio-balloon-pci",
     "virtio-blk": "virtio-blk-pci", "virtio-gpu": "virtio-gpu-pci",
     "virtio-input-host": "virtio-input-host-pci", "virtio-iommu": "virtio-iommu-pci",
     "virtio-keyboard": "virtio-keyboard-pci", "virtio-mouse": "virtio-mouse-pci",
     "virtio-net": "virtio-net-pci", "virtio-rng": "virtio-rng-pci",
     "virtio-scsi": "virtio-scsi-pci", "virtio-serial": "virtio-serial-pci",
-    "virtio-tablet": "virtio-tablet-pci", "virtio-vga": "virtio-vga",
+    "virtio-tablet": "virtio-tablet-pci",
 }
 
 
