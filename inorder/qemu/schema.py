@@ -62,21 +62,25 @@ class Schema:
             return None
         return self._types.get(entry["arg-type"])
 
+    def _members_of(self, t: dict, value) -> list[dict]:
+        """An object type's members, and those of the variant `value` picks
+        by the type's tag (a flat union)."""
+        members = list(t.get("members", []))
+        tag = t.get("tag")
+        if tag and isinstance(value, dict) and isinstance(value.get(tag), str):
+            for variant in t.get("variants", []):
+                if variant["case"] == value[tag]:
+                    members += self._types.get(variant["type"], {}).get("members", [])
+                    break
+        return members
+
     def members(self, command: str, value: dict) -> dict[str, bool] | None:
         """The members `command` takes, each with whether it is required,
         given the variant `value` picks by its tag; None when not known."""
         t = self._arg_type(command)
         if t is None or t.get("meta-type") != "object":
             return None
-        out = {m["name"]: "default" not in m for m in t.get("members", [])}
-        tag = t.get("tag")
-        if tag:
-            for variant in t.get("variants", []):
-                if variant["case"] == value.get(tag):
-                    vt = self._types.get(variant["type"], {})
-                    out.update({m["name"]: "default" not in m for m in vt.get("members", [])})
-                    break
-        return out
+        return {m["name"]: "default" not in m for m in self._members_of(t, value)}
 
     def member_types(self, command: str, value: dict) -> dict[str, str]:
         """The JSON type of each scalar member of `command` (and of the
@@ -84,14 +88,8 @@ class Schema:
         t = self._arg_type(command)
         if t is None:
             return {}
-        members = list(t.get("members", []))
-        tag = t.get("tag")
-        if tag:
-            for variant in t.get("variants", []):
-                if variant["case"] == value.get(tag):
-                    members += self._types.get(variant["type"], {}).get("members", [])
         out = {}
-        for m in members:
+        for m in self._members_of(t, value):
             mt = self._types.get(m["type"], {})
             if mt.get("meta-type") == "builtin":
                 out[m["name"]] = mt["json-type"]
@@ -151,14 +149,7 @@ class Schema:
             return value
         if not isinstance(value, dict):
             return plain(value)
-        members = {m["name"]: m["type"] for m in t.get("members", [])}
-        tag = t.get("tag")
-        if tag and isinstance(value.get(tag), str):
-            for variant in t.get("variants", []):
-                if variant["case"] == value[tag]:
-                    vt = self._types.get(variant["type"], {})
-                    members.update({m["name"]: m["type"] for m in vt.get("members", [])})
-                    break
+        members = {m["name"]: m["type"] for m in self._members_of(t, value)}
         return {k: (self.coerce(v, members[k]) if k in members else plain(v))
                 for k, v in value.items()}
 
