@@ -52,23 +52,28 @@ def cpu(request):
         p.wait()
 
 
+def ask(s: socket.socket, answers: dict, then=b"", timeout=30.0) -> None:
+    """On a connected monitor: the greeting, the answers to QUESTIONS, then
+    `then`, then quit."""
+    answers["greeting"] = json.loads(read_until(s, b"\n", timeout).decode())
+    s.sendall(QUESTIONS)
+    data = read_until(s, b'"status"', timeout)
+    lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+    answers["replies"] = [l["return"] for l in lines if "return" in l]
+    if then:
+        s.sendall(then)
+        read_until(s, b'"return"', timeout=30)
+    s.sendall(b'{"execute": "quit"}\n')
+    read_until(s, b"SHUTDOWN")
+
+
 def first_answers(address, answers: dict, trying: threading.Event, then=b"") -> None:
-    """A client retrying from before the launch: the answers to its first
-    commands after the greeting, then `then`, then quit."""
+    """A client retrying from before the launch: ask() as soon as it connects."""
     try:
         trying.set()
         s = raw_connect(address, timeout=60)
         try:
-            answers["greeting"] = json.loads(read_until(s, b"\n").decode())
-            s.sendall(QUESTIONS)
-            data = read_until(s, b'"status"')
-            lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
-            answers["replies"] = [l["return"] for l in lines if "return" in l]
-            if then:
-                s.sendall(then)
-                read_until(s, b'"return"', timeout=30)
-            s.sendall(b'{"execute": "quit"}\n')
-            read_until(s, b"SHUTDOWN")
+            ask(s, answers, then)
         finally:
             s.close()
     except Exception as e:                   # reported with the launch
@@ -154,13 +159,7 @@ def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, 
             s = socket.socket(socket.AF_UNIX)
             try:
                 s.connect(str(sock))         # no retry: it must be there already
-                answers["greeting"] = read_until(s, b"\n", timeout=10)
-                s.sendall(QUESTIONS)
-                data = read_until(s, b'"status"', timeout=10)
-                lines = [json.loads(l) for l in data.decode().splitlines() if l.strip()]
-                answers["replies"] = [l["return"] for l in lines if "return" in l]
-                s.sendall(b'{"execute": "quit"}\n')
-                read_until(s, b"SHUTDOWN")
+                ask(s, answers, timeout=10)
             except Exception as e:
                 answers["error"] = repr(e)
             finally:
