@@ -17,6 +17,7 @@ from ..lang.source import Note
 from ..qemu import chardevs
 from ..qemu.phase import Phase
 from .step import QMP, Step
+from .validate import where
 
 
 def argv_only(p, cmd, spec, pairs, args):
@@ -62,11 +63,8 @@ def _hot_chardev(p, cmd, spec, pairs, args):
         try:
             arguments = chardevs.chardev_add(optarg.plain(args))
         except chardevs.NoHotForm as e:
-            loc = cmd.arg_loc or cmd.loc
-            for pair in pairs or []:
-                if pair.key == e.key:
-                    loc = cmd.arg_at(pair.offset, len(pair.key))
-            raise ScriptError(f"after the machine is built, {e}", loc) from e
+            raise ScriptError(f"after the machine is built, {e}",
+                              where(cmd, pairs, e.key)) from e
         arguments = p.profile.schema.coerce_arguments("chardev-add", arguments)
     step = Step(cmd, QMP, p.phases.phase, "chardev-add: the machine is already built",
                 execute="chardev-add", arguments=arguments, pairs=pairs)

@@ -53,7 +53,7 @@ def option(profile, cmd, spec, pairs, args) -> None:
         kind = optarg.plain(args).get("type")
         if isinstance(kind, str) and profile.machines and kind not in profile.machines:
             raise _unknown("machine type", kind, profile.machines,
-                           _where(cmd, pairs, "type", True))
+                           where(cmd, pairs, "type", True))
     elif name == "cpu" and isinstance(cmd.arg, str) and profile.cpus:
         model = cmd.arg.split(",", 1)[0]
         if model not in profile.cpus:
@@ -70,7 +70,7 @@ def option(profile, cmd, spec, pairs, args) -> None:
             if pair.key in ("size", "maxmem") and not re.fullmatch(SIZE, pair.value):
                 raise ScriptError(f"-m {pair.key}={pair.value}: expected a size (a number "
                                   "with an optional unit: 512M, 2G, 1.5G)",
-                                  _where(cmd, [pair], pair.key, value=True))
+                                  where(cmd, [pair], pair.key, value=True))
 
 
 def machine_given(profile, commands) -> None:
@@ -111,7 +111,7 @@ def _device(profile, cmd, pairs, args) -> None:
         return
     driver = DEVICE_ALIASES.get(driver, driver)
     if driver not in profile.devices:
-        raise _unknown("device type", driver, profile.devices, _where(cmd, pairs, "driver", True))
+        raise _unknown("device type", driver, profile.devices, where(cmd, pairs, "driver", True))
     known = profile.device_properties([driver]).get(driver)
     if known is None:
         return
@@ -120,7 +120,7 @@ def _device(profile, cmd, pairs, args) -> None:
         if key in DEVICE_KEYS:
             continue
         if key not in types:
-            raise _unknown(f"property of '{driver}'", key, types, _where(cmd, pairs, key),
+            raise _unknown(f"property of '{driver}'", key, types, where(cmd, pairs, key),
                            what_not="has no property")
         if not cmd.json and isinstance(value, str):
             _value(cmd, pairs, key, value, types[key])
@@ -128,10 +128,10 @@ def _device(profile, cmd, pairs, args) -> None:
 
 def _value(cmd, pairs, key: str, value: str, kind: str) -> None:
     if kind == "bool" and value.lower() not in TRUE | FALSE:
-        raise ScriptError(f"{key}={value}: expected on or off", _where(cmd, pairs, key, True))
+        raise ScriptError(f"{key}={value}: expected on or off", where(cmd, pairs, key, True))
     if kind == "OnOffAuto" and value not in ON_OFF_AUTO:
         raise ScriptError(f"{key}={value}: expected on, off or auto",
-                          _where(cmd, pairs, key, True))
+                          where(cmd, pairs, key, True))
 
 
 def _backend(profile, cmd, pairs, args) -> None:
@@ -140,10 +140,10 @@ def _backend(profile, cmd, pairs, args) -> None:
     variant = plain.get(tag)
     if cmd.name == "object" and isinstance(variant, str) and profile.objects \
             and variant not in profile.objects:
-        raise _unknown("object type", variant, profile.objects, _where(cmd, pairs, tag, True))
+        raise _unknown("object type", variant, profile.objects, where(cmd, pairs, tag, True))
     choices = profile.schema.cases(execute, tag)
     if isinstance(variant, str) and choices and variant not in choices:
-        raise _unknown(f"-{cmd.name} {tag}", variant, choices, _where(cmd, pairs, tag, True))
+        raise _unknown(f"-{cmd.name} {tag}", variant, choices, where(cmd, pairs, tag, True))
     members = profile.schema.members(execute, plain)
     if members is None or not isinstance(variant, str):
         return
@@ -152,7 +152,7 @@ def _backend(profile, cmd, pairs, args) -> None:
         top = key.split(".", 1)[0]
         if top not in allowed:
             raise _unknown(f"key of -{cmd.name} {variant}", top, allowed,
-                           _where(cmd, pairs, key))
+                           where(cmd, pairs, key))
     if cmd.json:
         return
     types = profile.schema.member_types(execute, plain)
@@ -162,13 +162,13 @@ def _backend(profile, cmd, pairs, args) -> None:
         kind = types.get(key)
         if kind == "int" and parse_size(value) is None:
             raise ScriptError(f"{key}={value}: expected a number (or a size: 64M, 1G)",
-                              _where(cmd, pairs, key, True))
+                              where(cmd, pairs, key, True))
         if kind == "boolean" and value.lower() not in TRUE | FALSE:
             raise ScriptError(f"{key}={value}: expected on or off",
-                              _where(cmd, pairs, key, True))
+                              where(cmd, pairs, key, True))
 
 
-def _where(cmd, pairs, key: str, value: bool = False):
+def where(cmd, pairs, key: str, value: bool = False):
     """The location of `key` (or its value) in the argument, else of the argument."""
     for pair in pairs or []:
         if pair.key == key:
