@@ -8,8 +8,10 @@ tell exactly which QEMU processes were started and with what argv.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,8 +22,41 @@ from pathlib import Path
 
 import pytest
 
-QEMU = shutil.which("qemu-system-x86_64")
+# the QEMU under test: Debian 12's 7.2, or another tier's (.ci/qemu-10)
+QEMU = os.environ.get("INORDER_TEST_QEMU") or shutil.which("qemu-system-x86_64")
 COMMON = ["-accel tcg", "-display none", "-nodefaults"]
+
+
+def _exe(qemu: str | None) -> str | None:
+    """What /proc/PID/exe shows for a QEMU process: the binary itself, or
+    for a tier's wrapper script the program it names on an `# exe:` line
+    (.ci/qemu-10: the root's loader)."""
+    if qemu is None:
+        return None
+    with open(qemu, "rb") as f:
+        head = f.read(4096)
+    named = re.search(rb"^# exe: (.+)$", head, re.M) if head.startswith(b"#!") else None
+    return os.path.realpath(named.group(1).decode() if named else qemu)
+
+
+QEMU_EXE = _exe(QEMU)
+
+
+def is_qemu(pid: int) -> bool:
+    """Whether process `pid` is QEMU itself by now (not inorder-qemu, nor
+    the shell of a wrapper)."""
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe") == QEMU_EXE
+    except OSError:
+        return False
+
+
+@functools.cache
+def qemu_version() -> str:
+    """The QEMU under test's major.minor ("7.2", "10.0"): what a test that
+    names a version or a versioned machine type expects."""
+    out = subprocess.run([QEMU, "-version"], capture_output=True, text=True, check=True).stdout
+    return re.search(r"version (\d+\.\d+)", out).group(1)
 
 
 def _processes(pattern: str) -> set[int]:

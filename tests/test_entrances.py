@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QEMU, Monitor, qemu_pids, wait_exit, wait_gone
+from conftest import QEMU, Monitor, is_qemu, qemu_pids, wait_exit, wait_gone
 
 BIN = Path(sys.executable).parent
 
@@ -19,12 +19,21 @@ def drop_in_dir(tmp_path) -> Path:
     d = tmp_path / "bin"
     d.mkdir()
     (d / "qemu-system-x86_64").symlink_to(BIN / "inorder-qemu")
+    # the QEMU under test, found on PATH after the drop-in (drop_in_path)
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "qemu-system-x86_64").symlink_to(QEMU)
     return d
+
+
+def drop_in_path(d: Path) -> str:
+    """PATH for a drop-in in `d`: it, then the QEMU under test, then the rest."""
+    return f"{d}:{d.parent / 'real'}:{os.environ['PATH']}"
 
 
 def test_drop_in_passes_queries_straight_to_qemu(env, tmp_path):
     d = drop_in_dir(tmp_path)
-    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e = dict(env["env"], PATH=drop_in_path(d))
     e.pop("INORDER_QEMU")                    # found on PATH, not through itself
     for argv in (["-version"], ["-machine", "help"], ["-device", "virtio-net-pci,help"]):
         ours = subprocess.run([str(d / "qemu-system-x86_64"), *argv], env=e,
@@ -40,7 +49,7 @@ def test_drop_in_becomes_qemu_when_nothing_needs_a_feed(env, tmp_path, sockdir, 
     # own pid (the exec process model a caller such as libvirt needs).
     d = drop_in_dir(tmp_path)
     sock = sockdir / "m.sock"
-    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e = dict(env["env"], PATH=drop_in_path(d))
     argv = ["-accel", "tcg", "-display", "none", "-nodefaults", "-name", f"guest={name}",
             "-m", "128M", "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
             "-object", '{"qom-type":"iothread","id":"io0"}',
@@ -51,7 +60,7 @@ def test_drop_in_becomes_qemu_when_nothing_needs_a_feed(env, tmp_path, sockdir, 
     try:
         assert mon("query-status")["status"] == "running"
         assert mon("qom-get", path="/machine/peripheral/nic0", property="hotplugged") is False
-        assert os.path.realpath(f"/proc/{proc.pid}/exe") == os.path.realpath(QEMU)
+        assert is_qemu(proc.pid)
         assert qemu_pids(name) == [proc.pid]
     finally:
         mon.quit()
@@ -61,7 +70,7 @@ def test_drop_in_becomes_qemu_when_nothing_needs_a_feed(env, tmp_path, sockdir, 
 
 def test_drop_in_errors_name_the_argv_index(env, tmp_path, launches):
     d = drop_in_dir(tmp_path)
-    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e = dict(env["env"], PATH=drop_in_path(d))
     r = subprocess.run([str(d / "qemu-system-x86_64"), "-accel", "tcg", "-device",
                         "virtio-net-pci,netdev=nope"], env=e, capture_output=True, text=True)
     assert r.returncode == 1
@@ -114,7 +123,7 @@ def test_in_order_mode_refuses_forward_references_with_the_fix(iq, launches):
 def test_drop_in_accepts_libvirt_argv_with_forward_references(env, tmp_path, sockdir, name, launches):
     d = drop_in_dir(tmp_path)
     sock = sockdir / "m.sock"
-    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e = dict(env["env"], PATH=drop_in_path(d))
     argv = [a.replace("NAME", name) for a in LIBVIRT_STYLE] + [
         "-qmp", f"unix:{sock},server=on,wait=off"]
     proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv], env=e,
@@ -179,7 +188,7 @@ def test_fds_the_caller_passes_reach_qemu(entrance, env, tmp_path, sockdir, name
         command = [str(d / "qemu-system-x86_64"), *argv]
     else:
         command = [sys.executable, "-m", "inorder", "--feed", "--", *argv]
-    proc = subprocess.Popen(command, env=dict(env["env"], PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}"),
+    proc = subprocess.Popen(command, env=dict(env["env"], PATH=drop_in_path(tmp_path / 'bin')),
                             pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     os.close(fd)
     mon = Monitor(sock)
@@ -208,12 +217,12 @@ def test_drop_in_answers_libvirts_capability_probe(env, tmp_path, sockdir, name,
             "-machine", "none,accel=tcg", "-qmp", f"unix:{sock},server=on,wait=off",
             "-pidfile", str(pidfile), "-daemonize"]
     r = subprocess.run([str(d / "qemu-system-x86_64"), *argv], capture_output=True, text=True,
-                       env=dict(env["env"], PATH=f"{d}:{os.environ['PATH']}"),
+                       env=dict(env["env"], PATH=drop_in_path(d)),
                        stdin=subprocess.DEVNULL, timeout=60)
     assert r.returncode == 0, r.stderr
     pid = int(pidfile.read_text())
     assert qemu_pids(name) == [pid]
-    assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(QEMU)
+    assert is_qemu(pid)
     assert sock.exists()                     # there already: no waiting for it
     mon = Monitor(sock, timeout=2)
     assert mon("query-status")["status"] == "prelaunch"
@@ -238,12 +247,12 @@ def test_drop_in_hands_an_inherited_monitor_socket_to_qemu_untouched(env, tmp_pa
             "-chardev", f"socket,id=charmonitor,fd={fd},server=on,wait=off",
             "-mon", "chardev=charmonitor,id=monitor,mode=control"]
     proc = subprocess.Popen([str(d / "qemu-system-x86_64"), *argv], pass_fds=[fd],
-                            env=dict(env["env"], PATH=f"{d}:{os.environ['PATH']}"),
+                            env=dict(env["env"], PATH=drop_in_path(d)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     listener.close()
     import time
     deadline = time.monotonic() + 20
-    while os.path.realpath(f"/proc/{proc.pid}/exe") != os.path.realpath(QEMU):
+    while not is_qemu(proc.pid):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.01)
     mon = Monitor(path)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import Monitor, qemu_pids, script, wait_exit, wait_fed, wait_gone
+from conftest import QEMU, Monitor, qemu_pids, script, wait_exit, wait_fed, wait_gone
 
 
 def test_a_binary_that_is_not_executable(iq, tmp_path, launches):
@@ -88,7 +88,7 @@ def test_a_script_with_1000_devices_runs(iq_bg, tmp_path, sockdir, name):
 
 
 def test_a_disk_another_qemu_holds_is_refused_and_left_clean(iq, tmp_path, sockdir, qcow2, name):
-    other = subprocess.Popen(["qemu-system-x86_64", "-accel", "tcg", "-display", "none",
+    other = subprocess.Popen([QEMU, "-accel", "tcg", "-display", "none",
                               "-nodefaults", "-M", "none", "-S", "-name", "guest=holder-" + name[7:],
                               "-blockdev", f"driver=file,filename={qcow2},node-name=f",
                               "-blockdev", "driver=qcow2,file=f,node-name=d",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QEMU
+from conftest import QEMU, is_qemu
 
 sys.path.insert(0, str(Path(__file__).parent / "libvirt"))
 import domain as lv  # noqa: E402
@@ -74,7 +74,7 @@ def test_domain_boots_through_inorder_qemu_as_on_qemu(work):
     name, serial = run_domain(work, str(emulator))
     # the pid libvirt started and tracks is QEMU itself, not a wrapper
     pid = lv.pid_of(name)
-    assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(QEMU)
+    assert is_qemu(pid)
     assert lv.processes_mentioning(f"guest={name},") == [pid]
     assert lv.virsh("domstate", name).stdout.strip() == "running"
     assert booted(serial), serial.read_text(errors="replace") if serial.exists() else "no serial"

@@ -26,7 +26,7 @@ import threading
 import pytest
 
 from conftest import raw_connect, read_until, script, wait_exit, wait_gone
-from test_entrances import LIBVIRT_STYLE, drop_in_dir
+from test_entrances import LIBVIRT_STYLE, drop_in_dir, drop_in_path
 from test_monitors import long_feed
 
 pytestmark = pytest.mark.race
@@ -181,7 +181,7 @@ def test_the_drop_in_with_an_inherited_monitor_socket(cpu, env, tmp_path, sockdi
     connects at once; the first answers see every device cold-plugged and
     the VM in prelaunch (-S), then `cont` runs it."""
     d = drop_in_dir(tmp_path)
-    e = dict(env["env"], PATH=f"{d}:{os.environ['PATH']}")
+    e = dict(env["env"], PATH=drop_in_path(d))
     path = sockdir / "monitor.sock"
     procs = []
 
