@@ -77,6 +77,12 @@ OPTIONS = (
     ("probe", None, None, "describe the QEMU binary (its profile, probed once and cached): "
                           "version, machine types, CPU models, accelerators, device and "
                           "object types, QMP commands; with --json, all of it"),
+    ("explain", None, None, "show the order QEMU creates a command line's items in (-- "
+                            "QEMU-ARGS, a FILE.args as libvirt writes one, or a SCRIPT), stage "
+                            "by stage, and where it differs in effect from the written order; "
+                            "with --json, the items as a list; starts no VM"),
+    ("to-qcmd", None, None, "convert a command line (-- QEMU-ARGS or FILE.args) into an "
+                            "ordered script that builds the same machine; starts no VM"),
     ("expect", None, None, "a captured QMP transcript as a test: each answer QEMU gives must "
                            "be the one captured below its command ({\"return\": ...} or "
                            "{\"error\": ...}); the first difference is an error at its line"),
@@ -91,14 +97,13 @@ class Options:
     """What the command line asks for."""
 
     __slots__ = ("qemu", "dry_run", "json", "check", "compat", "feed", "expect", "probe",
-                 "verbose", "debug", "help", "version", "script", "extra", "argv", "drop_in")
+                 "explain", "to_qcmd", "verbose", "debug", "help", "version", "script", "extra", "argv", "drop_in")
 
     def __init__(self):
         for name in self.__slots__:
             setattr(self, name, None)
-        for flag in ("dry_run", "json", "check", "compat", "feed", "expect", "probe", "verbose",
-                     "debug",
-                     "help", "version"):
+        for flag in ("dry_run", "json", "check", "compat", "feed", "expect", "probe", "explain",
+                     "to_qcmd", "verbose", "debug", "help", "version"):
             setattr(self, flag, False)
         self.extra: list[str] = []
 
@@ -120,8 +125,8 @@ def parse_options(words: list[str]) -> Options:
         if name == "qemu":
             options.qemu = value
         else:
-            setattr(options, {"dry-run": "dry_run", "qemu-compat": "compat"}.get(name, name),
-                    True)
+            setattr(options, {"dry-run": "dry_run", "qemu-compat": "compat",
+                              "to-qcmd": "to_qcmd"}.get(name, name), True)
     if _ended_by_dashes(words[:len(words) - len(rest)], long):
         options.argv = rest
     elif rest:
@@ -244,8 +249,19 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
         from .qemu import describe              # only for --probe
         print(describe.text(profiles.load(binaries.chosen(options.qemu)), options.json))
         return 0
+    if options.explain or options.to_qcmd:
+        if options.explain and options.to_qcmd or options.dry_run or options.check:
+            raise UsageError("--explain, --to-qcmd, --dry-run and --check exclude each other")
+        if options.json and options.to_qcmd:
+            raise UsageError("--json goes with --explain, --dry-run or --probe")
+        if options.argv is None and not options.script:
+            raise UsageError("nothing to explain (usage: inorder-qemu --explain -- QEMU-ARGS, "
+                             "or inorder-qemu --explain FILE.args)")
+        from .explain import mode            # only for --explain, --to-qcmd
+        print(mode.run(options, profiles.load(binaries.chosen(options.qemu))))
+        return 0
     if options.json and not options.dry_run:
-        raise UsageError("--json goes with --dry-run or --probe")
+        raise UsageError("--json goes with --dry-run, --explain or --probe")
     if options.check and options.dry_run:
         raise UsageError("--check and --dry-run exclude each other")
     if options.argv is None and not options.script:

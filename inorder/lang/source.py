@@ -19,7 +19,7 @@ from __future__ import annotations
 class Source:
     """A text that commands are read from: a file, or an argv."""
 
-    __slots__ = ("name", "text", "argv", "included_from", "argv_lines", "_lines")
+    __slots__ = ("name", "text", "argv", "included_from", "argv_lines", "origin", "_lines")
 
     def __init__(self, name: str, text: str = "", argv: list[str] | None = None,
                  included_from: Location | None = None):
@@ -29,6 +29,9 @@ class Source:
         self.included_from = included_from
         # argv: the display line of each option, keyed by its argv index
         self.argv_lines: dict[int, str] = {}
+        # an argv read from a file (lang/argsfile.py): the file, and where
+        # each argv word starts in it, so locations point into the file
+        self.origin: tuple[Source, list[tuple[int, int]]] | None = None
         self._lines: list[str] | None = None
 
     def line(self, number: int) -> str:
@@ -66,16 +69,36 @@ class Location:
 
     def __str__(self) -> str:
         if self.is_argv:
+            found = self.in_file()
+            if found is not None:
+                return str(found)
             # a column past the option word points into its argument
             inside = self.column > len(self.source.argv[self.line]) + 1
             return f"argv[{self.line + inside}]"
         return f"{self.source.name}:{self.line}:{self.column}"
+
+    def in_file(self) -> Location | None:
+        """For an argv read from a file: the same place in the file."""
+        if self.source.origin is None:
+            return None
+        file, positions = self.source.origin
+        index, column = self.line, self.column
+        width = len(self.source.argv[index]) if index < len(self.source.argv) else 0
+        if column > width + 1 and index + 1 < len(positions):
+            index, column = index + 1, column - width - 1
+        if index >= len(positions):
+            return None
+        line, start = positions[index]
+        return Location(file, line, start + column - 1, self.length)
 
     def text(self) -> str:
         """The source line this location points into."""
         return self.source.line(self.line)
 
     def snippet(self) -> str:
+        found = self.in_file() if self.is_argv else None
+        if found is not None:
+            return found.snippet()
         line = self.text().expandtabs(1)
         label = f"{self.line}"
         gutter = " " * len(label)

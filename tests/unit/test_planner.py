@@ -648,3 +648,12 @@ def test_a_drive_after_cont_is_drive_add(planned, refused):
                    "drive_add 0 file=/tmp/e.img,format=raw,id=d2,if=none"]
     e = refused("-nodefaults", "cont", "-drive file=/tmp/d.img,if=virtio")
     assert "drive_add cannot create if=virtio" in e.message
+
+
+def test_json_devices_after_every_key_value_one_stay_json(planned):
+    # QEMU creates them last, where the script has them: nothing to rewrite
+    p = planned("-device virtio-rng-pci,id=r0",
+                '-device {"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}')
+    devices = [s.argv[1] for s in p.argv_steps if s.argv[0] == "-device"]
+    assert devices == ["virtio-rng-pci,id=r0",
+                       '{"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}']
