@@ -1,6 +1,7 @@
 """The differential syntax corpus: option arguments, valid and invalid,
-hand-written and generated, where inorder-qemu's check and QEMU 7.2 itself
-agree on accept or refuse, every one."""
+hand-written and generated, where inorder-qemu's check and the QEMU under
+test itself (7.2, and 10.0 in the second tier) agree on accept or refuse,
+every one."""
 
 from __future__ import annotations
 
@@ -91,6 +92,48 @@ HAND = [
     ("-m", "2X", False),
     ("-m", "12Q", False),
     ("-m", "size=256M,maxmem=lots", False),
+    # parameters the binary lists (query-command-line-options); -smp and -boot keyval
+    ("-smp", "2", True),
+    ("-smp", "cpus=2,sockets=1,cores=2,threads=1", True),
+    ("-smp", "2,cors=2", False),
+    ("-smp", "cpus=2x", False),
+    ("-smp", "2,nocores", False),
+    ("-rtc", "base=utc,clock=host", True),
+    ("-rtc", "bse=utc", False),
+    ("-boot", "order=cd,menu=on", True),
+    ("-boot", "order=c,menu=maybe", False),
+    ("-boot", "order=c,menu", False),
+    ("-boot", "order=c,splash-time=soon", False),
+    ("-name", "guest=vm1,debug-threads=on", True),
+    ("-name", "vm1,debug-threads", True),
+    ("-name", "guest=vm1,debug-threads=maybe", False),
+    ("-name", "vm1,proces=vm1", False),
+    ("-msg", "timestamp=on", True),
+    ("-msg", "timestap=on", False),
+    ("-overcommit", "mem-lock=off", True),
+    ("-overcommit", "mem-lok=off", False),
+    ("-sandbox", "on,obsolete=deny", True),
+    ("-sandbox", "on,obsolet=deny", False),
+    ("-sandbox", "maybe", False),
+    ("-action", "reboot=shutdown,panic=pause", True),
+    ("-action", "reboot=shutdown,panik=pause", False),
+    # a machine type's own properties (qom-list-properties)
+    ("-machine", "q35,usb=off,dump-guest-core=off", True),
+    ("-machine", "q35,smm=off,vmport=off,graphics=off", True),
+    ("-machine", "q35,usbb=off", False),
+    ("-machine", "pc,vmprt=off", False),
+    ("-machine", "none,dump-guest-core=off", True),
+    ("-machine", "none,smm=off", False),
+    # integer ranges; enum values
+    ("-device", "pcie-root-port,id=rp1,chassis=255", True),
+    ("-device", "pcie-root-port,id=rp1,chassis=300", False),
+    ("-device", "virtio-net-pci,netdev=n0,host_mtu=x", False),
+    ("-blockdev", "driver=null-co,node-name=d1,detect-zeroes=on", True),
+    ("-blockdev", "driver=null-co,node-name=d1,detect-zeroes=maybe", False),
+    ("-blockdev", "driver=file,node-name=f1,filename=/etc/hostname,read-only=on,aio=threads",
+     True),
+    ("-blockdev", "driver=file,node-name=f1,filename=/etc/hostname,read-only=on,aio=fast",
+     False),
 ]
 
 # generated: device types that stand alone on q35, each valid, with a
@@ -118,7 +161,7 @@ CORPUS = HAND + GENERATED
 
 
 def qemu_accepts(option: str, argument: str) -> tuple[bool, str]:
-    """QEMU 7.2 given the item: it reaches its monitor (and quits), or exits."""
+    """QEMU given the item: it reaches its monitor (and quits), or exits."""
     r = subprocess.run([QEMU, *BASE, *context(option), "-S", option, argument,
                         "-qmp", "stdio"],
                        input='{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n',

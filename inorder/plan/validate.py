@@ -15,6 +15,7 @@ import re
 
 from ..errors import ScriptError
 from ..lang import optarg
+from ..qemu.options import PARAMETERS
 from ..qemu.schema import FALSE, TRUE, parse_size
 
 # -device keys QEMU takes for every device (qdev_device_add), not properties
@@ -45,15 +46,14 @@ DEVICE_ALIASES = {
 
 def option(profile, cmd, spec, pairs, args) -> None:
     name = cmd.name
+    if name in PARAMETERS and name in profile.parameters and isinstance(cmd.arg, str):
+        _parameters(profile.parameters[name], cmd)
     if name == "device" and isinstance(args, dict):
         _device(profile, cmd, pairs, args)
     elif name in BACKENDS and isinstance(args, dict):
         _backend(profile, cmd, pairs, args)
     elif name in ("machine", "M") and isinstance(args, dict):
-        kind = optarg.plain(args).get("type")
-        if isinstance(kind, str) and profile.machines and kind not in profile.machines:
-            raise _unknown("machine type", kind, profile.machines,
-                           where(cmd, pairs, "type", True))
+        _machine(profile, cmd, pairs, optarg.plain(args))
     elif name == "cpu" and isinstance(cmd.arg, str) and profile.cpus:
         model = cmd.arg.split(",", 1)[0]
         if model not in profile.cpus:
@@ -71,6 +71,27 @@ def option(profile, cmd, spec, pairs, args) -> None:
                 raise ScriptError(f"-m {pair.key}={pair.value}: expected a size (a number "
                                   "with an optional unit: 512M, 2G, 1.5G)",
                                   where(cmd, [pair], pair.key, value=True))
+
+
+# -machine keys QEMU takes that are no property of the machine type (vl.c
+# qemu_apply_legacy_machine_options: made accelerator options or globals)
+MACHINE_KEYS = {"type", "accel", "kernel-irqchip", "kvm-shadow-mem", "igd-passthru"}
+
+
+def _machine(profile, cmd, pairs, args: dict) -> None:
+    kind = args.get("type")
+    if not isinstance(kind, str) or not profile.machines:
+        return
+    if kind not in profile.machines:
+        raise _unknown("machine type", kind, profile.machines, where(cmd, pairs, "type", True))
+    known = profile.machine_properties(kind)
+    if known is None:
+        return
+    names = {p["name"] for p in known} | MACHINE_KEYS
+    for key in args:
+        if key not in names:
+            raise _unknown(f"property of machine type '{profile.machines[kind]}'", key, names,
+                           where(cmd, pairs, key))
 
 
 def machine_given(profile, commands) -> None:
@@ -132,6 +153,63 @@ def _value(cmd, pairs, key: str, value: str, kind: str) -> None:
     if kind == "OnOffAuto" and value not in ON_OFF_AUTO:
         raise ScriptError(f"{key}={value}: expected on, off or auto",
                           where(cmd, pairs, key, True))
+    if kind in INT_RANGES and key not in NOT_INTEGERS:
+        lo, hi = INT_RANGES[kind]
+        number = _integer(value)
+        if number is None or not lo <= number <= hi:
+            raise ScriptError(f"{key}={value}: expected an integer from {lo} to {hi} "
+                              f"({kind})", where(cmd, pairs, key, True))
+
+
+# integer-typed properties that take more than an integer: a PCI device's
+# addr= is SLOT[.FUNCTION] (qdev's pci-devfn, listed as int32)
+NOT_INTEGERS = {"addr"}
+# the ranges of qdev's integer property types (a value QEMU's string input
+# visitor parses, then refuses when out of range)
+INT_RANGES = {"uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
+              "uint64": (0, 2**64 - 1), "int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1),
+              "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+
+
+def _integer(text: str) -> int | None:
+    """An integer as QEMU's strtoll/strtoull reads one (base 0: 10, 0x.., 0..)."""
+    t = text.strip()
+    sign = -1 if t.startswith("-") else 1
+    t = t.lstrip("+-")
+    try:
+        if t[:2].lower() == "0x":
+            return sign * int(t[2:], 16)
+        if len(t) > 1 and t.startswith("0"):
+            return sign * int(t[1:], 8)
+        return sign * int(t, 10)
+    except ValueError:
+        return None
+
+
+# query-command-line-options' parameter types: what each takes
+_PARAMETER_TYPES = {"boolean": "on or off", "number": "a number", "size": "a size (512M, 2G)"}
+
+
+def _parameters(known: dict[str, str], cmd) -> None:
+    """An option's parameters against what the binary lists for it: each key
+    one it has, each value of its type."""
+    _, implied, syntax = PARAMETERS[cmd.name]
+    for pair, problem in optarg.split(cmd.arg, implied, keyval=syntax == "keyval"):
+        if problem:
+            raise ScriptError(f"malformed option argument: {problem}",
+                              cmd.arg_at(pair.offset, max(len(pair.key), 1)))
+        key = pair.key.split(".", 1)[0] if syntax == "keyval" else pair.key
+        if key == "id" and syntax == "qemuopts":
+            continue                  # every QemuOpts group takes id= (no parameter)
+        if key not in known:
+            raise _unknown(f"parameter of -{cmd.name}", key, known, where(cmd, [pair], pair.key))
+        kind, value = known[key], pair.value
+        ok = {"boolean": lambda: value.lower() in TRUE | FALSE,
+              "number": lambda: _integer(value) is not None and _integer(value) >= 0,
+              "size": lambda: parse_size(value) is not None}.get(kind, lambda: True)()
+        if not ok:
+            raise ScriptError(f"-{cmd.name} {key}={value}: expected {_PARAMETER_TYPES[kind]}",
+                              where(cmd, [pair], pair.key, value=True))
 
 
 def _backend(profile, cmd, pairs, args) -> None:
@@ -156,9 +234,12 @@ def _backend(profile, cmd, pairs, args) -> None:
     if cmd.json:
         return
     types = profile.schema.member_types(execute, plain)
+    enums = profile.schema.member_enums(execute, plain)
     for key, value in plain.items():
         if not isinstance(value, str):
             continue
+        if key in enums and value not in enums[key]:
+            raise _unknown(f"value of {key}=", value, enums[key], where(cmd, pairs, key, True))
         kind = types.get(key)
         if kind == "int" and parse_size(value) is None:
             raise ScriptError(f"{key}={value}: expected a number (or a size: 64M, 1G)",

@@ -122,5 +122,27 @@ QUERY_ARGUMENTS = ("help", "?")
 # with '{' is JSON for these).
 JSON_OPTIONS = frozenset(name for name, spec in OPTIONS.items() if spec.json)
 
+# Options whose parameters the binary lists (query-command-line-options),
+# checked by name and type before launch: option -> (its QemuOpts group, the
+# implied key of its first element, its syntax).  -boot and -smp are parsed
+# as keyval since QEMU 6.2 (vl.c machine_parse_property_opt): no bare
+# `flag`, no `noflag`.  Not here: options whose list is incomplete
+# (-machine: its properties are the machine type's; -drive: block driver
+# options pass through) or empty (-device, -netdev, -object: typed elsewhere).
+PARAMETERS = {
+    "boot": ("boot-opts", "order", "keyval"),
+    "smp": ("smp-opts", "cpus", "keyval"),
+    "name": ("name", "guest", "qemuopts"),
+    "rtc": ("rtc", None, "qemuopts"),
+    "overcommit": ("overcommit", None, "qemuopts"),
+    "msg": ("msg", None, "qemuopts"),
+    "action": ("action", None, "qemuopts"),
+    "add-fd": ("add-fd", None, "qemuopts"),
+    "sandbox": ("sandbox", "enable", "qemuopts"),
+    "icount": ("icount", "shift", "qemuopts"),
+    "fw_cfg": ("fw_cfg", "name", "qemuopts"),
+    "mon": ("mon", "chardev", "qemuopts"),
+}
+
 # -readconfig: QemuOpts group names that are not the option's name
 READCONFIG_GROUPS = {"memory": "m", "smp-opts": "smp", "boot-opts": "boot"}

@@ -20,7 +20,9 @@ from ..errors import ProfileError, warn
 from .binary import resolve
 from .options import EXTRA_OPTIONS
 
-FORMAT = 3
+FORMAT = 4
+# the QOM type of a machine type: its name and this suffix
+MACHINE_SUFFIX = "-machine"
 
 
 class Profile:
@@ -43,12 +45,20 @@ class Profile:
         self.accels: set[str] = set(names.get("accels", ()))
         self.devices: set[str] = set(names.get("devices", ()))
         self.objects: set[str] = set(names.get("objects", ()))
+        # option -> parameter -> "string" | "boolean" | "number" | "size"
+        self.parameters: dict[str, dict[str, str]] = names.get("parameters", {})
         # device type -> [{"name", "type"}], kept beside the profile as a
         # script names each type; fetch(binary, types) asks the binary
         self.devices_file = devices_file
         self.fetch = fetch
         self._device_properties = device_properties   # None: read devices_file first
         self._schema = None
+
+    def machine_properties(self, machine: str) -> list | None:
+        """The properties of a machine type (by name or alias; None when not
+        known), kept with the device types' as "<type>-machine"."""
+        typename = f"{self.machines.get(machine, machine)}{MACHINE_SUFFIX}"
+        return self.device_properties([typename]).get(typename)
 
     def device_properties(self, types) -> dict[str, list | None]:
         """The properties of each device type in `types` that QEMU has (a
@@ -60,7 +70,9 @@ class Profile:
                 and isinstance(kept.get("types"), dict)
             self._device_properties = kept["types"] if ok else {}
         known = self._device_properties
-        missing = sorted({t for t in types if t in self.devices and t not in known})
+        missing = sorted({t for t in types if t not in known and (
+            t in self.devices or t.endswith(MACHINE_SUFFIX)
+            and t.removesuffix(MACHINE_SUFFIX) in self.machines.values())})
         if missing and self.fetch is not None:
             try:
                 known.update(self.fetch(self.binary, missing))
@@ -117,7 +129,7 @@ def load(binary: str) -> Profile:
 
 def _profile(path: str, data: dict, stem: str) -> Profile:
     names = {k: data[k] for k in ("machines", "default-machine", "cpus", "accels", "devices",
-                                  "objects")}
+                                  "objects", "parameters")}
     return Profile(path, data["version"], set(data["commands"]), set(data["preconfig"]),
                    data["options"], stem + ".schema.json",
                    key=tuple(sorted(data["key"].items())), names=names,

@@ -95,6 +95,19 @@ class Schema:
                 out[m["name"]] = mt["json-type"]
         return out
 
+    def member_enums(self, command: str, value: dict) -> dict[str, set[str]]:
+        """The values each enum member of `command` (and of the variant
+        `value` picks) may take."""
+        t = self._arg_type(command)
+        if t is None:
+            return {}
+        out = {}
+        for m in self._members_of(t, value):
+            mt = self._types.get(m["type"], {})
+            if mt.get("meta-type") == "enum":
+                out[m["name"]] = set(mt.get("values", ()))
+        return out
+
     def cases(self, command: str, tag: str) -> set[str]:
         """The values of `command`'s tag member (the enum behind it)."""
         t = self._arg_type(command)

@@ -17,6 +17,8 @@ from qemu.qmp import ExecuteError
 
 from ..errors import InorderError, ProfileError
 from ..qemu import flags, messages
+from ..qemu.options import PARAMETERS
+from ..qemu.profile import MACHINE_SUFFIX
 from .link import LOST, Link
 from .process import Qemu
 
@@ -64,7 +66,7 @@ async def _probe(path: str) -> tuple[dict, list]:
 async def _names(link: Link) -> dict:
     """The names a script may use: machine types (with aliases and the
     default), CPU models, accelerators, device and user-creatable object
-    types.  Properties per type are asked for later, when a script names
+    types, the parameters of options.  Properties per type are asked for later, when a script names
     the type (device_properties): all of them take about 2 s."""
     machines = {}
     default = None
@@ -83,13 +85,23 @@ async def _names(link: Link) -> dict:
         "qom-list-types", {"implements": "device", "abstract": False}))
     objects = sorted(t["name"] for t in await link.execute(
         "qom-list-types", {"implements": "user-creatable", "abstract": False}))
+    # the parameters of QEMU's QemuOpts groups, by the option that fills
+    # each (qemu/options.py PARAMETERS says which are checked, and how)
+    groups = {g: o for o, (g, _, _) in PARAMETERS.items()}
+    parameters = {}
+    for entry in await link.execute("query-command-line-options"):
+        option = groups.get(entry["option"])
+        if option is not None and entry["parameters"]:
+            parameters[option] = {p["name"]: p["type"] for p in entry["parameters"]}
     return {"machines": machines, "default-machine": default, "cpus": cpus,
-            "accels": accels, "devices": devices, "objects": objects}
+            "accels": accels, "devices": devices, "objects": objects,
+            "parameters": parameters}
 
 
 def device_properties(path: str, types: list[str]) -> dict[str, list | None]:
-    """device-list-properties of each type (None where QEMU has none): one
-    QEMU, on an empty machine, all questions in flight at once."""
+    """device-list-properties of each type (qom-list-properties of a machine
+    type's; None where QEMU has none): one QEMU, on an empty machine, all
+    questions in flight at once."""
     return asyncio.run(_device_properties(path, types))
 
 
@@ -101,8 +113,10 @@ async def _device_properties(path: str, types: list[str]) -> dict[str, list | No
         qemu.spawn(flags.PROBE_TYPES, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         qemu.watch()
         await link.connect()
-        asked = [asyncio.ensure_future(link.execute("device-list-properties",
-                                                    {"typename": t})) for t in types]
+        # a machine type is no device: QOM lists its properties
+        asked = [asyncio.ensure_future(link.execute(
+            "qom-list-properties" if t.endswith(MACHINE_SUFFIX) else "device-list-properties",
+            {"typename": t})) for t in types]
         for name, answer in zip(types, await asyncio.gather(*asked, return_exceptions=True)):
             if isinstance(answer, list):
                 out[name] = [{"name": p["name"], "type": p["type"]} for p in answer]

@@ -5,7 +5,8 @@
 
 profile.json (what the probe learns, without the cache key), schema.json
 (query-qmp-schema) and devices.json (device-list-properties of the device
-types the tests name; the unit tier never starts QEMU to ask for more).
+types the tests name, qom-list-properties of four machine types; the unit
+tier never starts QEMU to ask for more).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def main() -> int:
     data["options"].update(EXTRA_OPTIONS)
     (out / "profile.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     (out / "schema.json").write_text(json.dumps(schema, separators=(",", ":")))
-    props = device_properties(binary, DEVICES)
+    # and the properties of the machine types users name most
+    machines = [data["machines"][m] + "-machine" for m in ("q35", "pc", "none", "microvm")]
+    props = device_properties(binary, DEVICES + machines)
     (out / "devices.json").write_text(json.dumps(props, indent=1, sort_keys=True) + "\n")
     print(f"recorded QEMU {data['version']}: {len(data['devices'])} device types, "
           f"{len(props)} with properties", file=sys.stderr)

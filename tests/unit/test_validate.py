@@ -15,7 +15,7 @@ from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
 
 ABOVE = ["-nodefaults", "-machine q35", "-netdev user,id=n0",
-         "-object memory-backend-ram,id=ram0,size=64M"]
+         "-object memory-backend-ram,id=ram0,size=64M", "-chardev null,id=c0"]
 
 # (line, what the message says, the column of the word in the line)
 BROKEN = [
@@ -69,6 +69,33 @@ BROKEN = [
     ("-m 2X", "-m size=2X: expected a size", 4),
     ("-m size=1G,maxmem=lots", "-m maxmem=lots: expected a size", 19),
     ("-m 12Q", "-m size=12Q: expected a size", 4),
+    # the parameters of QemuOpts and keyval options, from query-command-line-options
+    ("-smp 2,cors=2", "unknown parameter of -smp 'cors' (did you mean 'cores'?)", 8),
+    ("-smp cpus=2x", "-smp cpus=2x: expected a number", 11),
+    ("-smp 2,nocores", "expected '=' after parameter 'nocores'", 8),
+    ("-rtc bse=utc", "unknown parameter of -rtc 'bse' (did you mean 'base'?)", 6),
+    ("-boot order=c,menu=maybe", "-boot menu=maybe: expected on or off", 20),
+    ("-boot order=c,menu", "expected '=' after parameter 'menu'", 15),
+    ("-boot order=c,splash-time=soon", "-boot splash-time=soon: expected a number", 27),
+    ("-name guest=vm1,debug-threads=maybe", "-name debug-threads=maybe: expected on or off", 31),
+    ("-name vm1,proces=vm1", "unknown parameter of -name 'proces' (did you mean 'process'?)",
+     11),
+    ("-msg timestap=on", "unknown parameter of -msg 'timestap' (did you mean 'timestamp'?)", 6),
+    ("-overcommit mem-lok=off", "unknown parameter of -overcommit 'mem-lok'", 13),
+    ("-sandbox on,obsolet=deny", "unknown parameter of -sandbox 'obsolet'", 13),
+    ("-sandbox maybe", "-sandbox enable=maybe: expected on or off", 10),
+    ("-action reboot=shutdown,panik=pause", "unknown parameter of -action 'panik'", 25),
+    ("-machine q35,usbb=off", "unknown property of machine type 'pc-q35-7.2' 'usbb' (did you "
+                              "mean 'usb'?)", 14),
+    ("-machine pc,vmprt=off", "unknown property of machine type 'pc-i440fx-7.2' 'vmprt'", 13),
+    # integer ranges of device properties, enum values of backend members
+    ("-device pcie-root-port,id=rp1,chassis=300", "chassis=300: expected an integer from 0 "
+                                                  "to 255 (uint8)", 39),
+    ("-device virtio-net-pci,netdev=n0,host_mtu=x", "host_mtu=x: expected an integer", 43),
+    ("-blockdev driver=null-co,node-name=d1,detect-zeroes=maybe",
+     "unknown value of detect-zeroes= 'maybe'", 53),
+    ("-blockdev driver=file,node-name=f1,filename=/dev/null,aio=fast",
+     "unknown value of aio= 'fast'", 59),
     ("qom-set path=/machine property=dump-guest-core valeu=true",
      "unknown argument of 'qom-set' 'valeu' (did you mean 'value'?)", 48),
     ("qom-get path=/machine", "'qom-get' needs the argument 'property'", 1),
@@ -126,6 +153,18 @@ VALID = [
     "-machine q35", "-M pc", "-cpu qemu64,+avx", "-cpu max", "-cpu host",
     "-accel tcg,thread=single", "-accel kvm", "-m 1.5G", "-m size=512M,slots=2,maxmem=2G",
     "-m 512", "qom-get path=/machine property=type",
+    "-machine q35,usb=off,dump-guest-core=off,smm=off,vmport=off,accel=tcg",
+    "-machine pc,memory-backend=ram0,smp.cpus=2", "-machine none,graphics=off",
+    "-smp 2", "-smp cpus=2,sockets=1,cores=2,threads=1,maxcpus=2", "-smp 2,dies=1,clusters=1",
+    "-rtc base=utc,clock=host,driftfix=slew", "-boot order=cd,menu=on,strict=off",
+    "-boot c", "-name guest=vm1,debug-threads=on,process=vm1", "-name vm1,debug-threads",
+    "-msg timestamp=on,guest-name=yes", "-overcommit mem-lock=off,cpu-pm=off",
+    "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    "-action reboot=shutdown,panic=pause", "-device pcie-root-port,id=rp9,chassis=255",
+    "-mon chardev=c0,id=monitor,mode=control",
+    "-device isa-serial,iobase=0x3f8,index=0",
+    "-blockdev driver=null-co,node-name=d2,detect-zeroes=on",
+    "-blockdev driver=file,node-name=f1,filename=/dev/null,aio=threads",
 ]
 
 
