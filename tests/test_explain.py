@@ -138,6 +138,11 @@ def test_an_args_file_as_libvirt_writes_it(iq, tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith(f"{f}:12:10: error: 'virtio-net-pci' has no property 'bogus'")
     assert " 12 | -device '{\"driver\"" in r.stderr
+    # so is an option the binary does not have
+    f.write_text((ARGS % "").replace("-msg timestamp=on", "-msgg timestamp=on"))
+    r = iq("--to-qcmd", f)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"{f}:14:1: error: unknown option '-msgg'"), r.stderr
 
 
 def test_what_only_the_host_has_is_kept_and_flagged(iq):
@@ -175,3 +180,29 @@ def test_a_script_is_explained_too(iq, tmp_path):
                       (f"{vm}:2:1", "netdevs"), (f"{vm}:3:1", "devices"), (f"{vm}:5:1", "qmp")]
     r = iq("--to-qcmd", vm)
     assert r.returncode == 2 and "is a script already" in r.stderr
+
+
+def test_a_late_global_and_a_virtio_drive_are_named_and_are_what_qemu_does(iq, sockdir, qcow2):
+    argv = ["-accel", "tcg", "-display", "none", "-nodefaults", "-M", "pc", "-m", "128M",
+            "-drive", f"if=virtio,file={qcow2},format=qcow2",
+            "-device", "virtio-rng-pci,id=rng0",
+            "-global", "virtio-rng-pci.max-bytes=4096"]
+    r = iq("--explain", "--", *argv)
+    assert r.returncode == 0, r.stderr
+    assert "argv[9]: the virtio-blk device of this -drive if=virtio is created after every " \
+           "key=value -device, argv[11] too" in r.stdout
+    assert "argv[13]: this -global is written after argv[11] (virtio-rng-pci), and applies " \
+           "to it all the same" in r.stdout
+    sock = sockdir / "g.sock"
+    proc = subprocess.Popen([QEMU, *argv, "-S", "-qmp", f"unix:{sock},server=on,wait=off"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mon = Monitor(sock)
+    try:
+        assert mon("qom-get", path="/machine/peripheral/rng0", property="max-bytes") == 4096
+        devices = mon("query-pci")[0]["devices"]
+        rng = next(d["slot"] for d in devices if d["qdev_id"] == "rng0")
+        blk = next(d["slot"] for d in devices if d["id"]["device"] == 0x1001)
+        assert rng < blk                     # the drive's device came after
+    finally:
+        mon.quit()
+    assert wait_exit(proc)[0] == 0

@@ -107,7 +107,7 @@ def _forward_references(found: list[Item]) -> list[Difference]:
             if d is None or d.index <= item.index:
                 continue
             if ref.board:
-                why = f"QEMU resolves {ref.key}= only at {order.ABOUT['numa'].split(',')[0]}"
+                why = f"QEMU resolves {ref.key}= only once it has created every object"
             else:
                 why = before(d, item)
             text = (f"{item.label()}: names {ref.namespace} '{ref.id}', which is written "
@@ -121,11 +121,11 @@ def _late_globals(found: list[Item]) -> list[Difference]:
     out = []
     for g in (i for i in found if i.option == "global" and isinstance(i.command.arg, str)):
         driver = g.command.arg.split("=", 1)[0].rsplit(".", 1)[0]
-        before = [i for i in found if i.option == "device" and i.kind == driver
-                  and i.index < g.index]
-        if before:
-            out.append(Difference("global", [g, *before], (
-                f"{g.label()}: this -global is written after {before[0].label()} "
+        earlier = [i for i in found if i.option == "device" and i.kind == driver
+                   and i.index < g.index]
+        if earlier:
+            out.append(Difference("global", [g, *earlier], (
+                f"{g.label()}: this -global is written after {earlier[0].label()} "
                 f"({driver}), and applies to it all the same: QEMU registers every -global "
                 "before it creates any device")))
     return out

@@ -26,9 +26,8 @@ def run(options, profile) -> str:
     elif options.script.endswith(ARGS_SUFFIX):
         found = argsfile.read(options.script)
         env, binary = found.env, found.binary
-        commands = parse_argv(found.argv, profile.options, JSON_OPTIONS, name=options.script)
-        if commands:
-            commands[0].loc.source.origin = (found.source, found.positions)
+        commands = parse_argv(found.argv, profile.options, JSON_OPTIONS, name=options.script,
+                              origin=(found.source, found.positions))
         what = options.script
     elif options.to_qcmd:
         raise UsageError("--to-qcmd converts a command line (-- QEMU-ARGS, or a FILE.args "

@@ -17,10 +17,12 @@ from .source import Location, Source
 
 
 def parse_argv(argv: list[str], options: dict[str, bool], json_options: frozenset[str] = frozenset(),
-               *, name: str = "argv") -> list[Command]:
+               *, name: str = "argv", origin=None) -> list[Command]:
     """`options`: option name → whether it takes an argument; `json_options`:
-    the options whose argument may be a JSON object."""
+    the options whose argument may be a JSON object; `origin`: the file the
+    argv was read from and where each word starts in it (Source.origin)."""
     source = Source(name, argv=list(argv))
+    source.origin = origin
     commands = []
     i = 0
     while i < len(argv):
