@@ -16,8 +16,10 @@ RUNS = 10
 @pytest.mark.parametrize("refused", [
     # a hot plug into an occupied slot, then cont
     ["x-exit-preconfig", "device_add driver=virtio-rng-pci addr=0x5"],
-    # a qom-set QEMU refuses (pipeline-safe itself), then cont
-    ["x-exit-preconfig", "qom-set path=/machine property=no-such-property value=1"],
+    # a qom-set QEMU refuses (pipeline-safe itself; on a path --check does
+    # not type), then cont
+    ["x-exit-preconfig", "qom-set path=/machine/peripheral-anon property=no-such-property "
+                         "value=1"],
     # a backend refused in preconfig (as QEMU creates it: no check can
     # foresee it), then x-exit-preconfig and cont
     ["-object memory-backend-file,id=m0,size=1M,mem-path=/nonexistent/dir/m0"],

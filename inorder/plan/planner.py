@@ -55,6 +55,9 @@ class Planner:
         self.warnings: list = []            # (Location, message)
         self.deferred: list[Step] = []      # compat: steps moved to the end of preconfig
         self.cold_devices: set[str] = set()
+        # the QOM types of the paths a qom-set may name: /machine and each
+        # -device's /machine/peripheral/ID (validate.qom)
+        self.qom_types: dict[str, str] = {}
         self.daemonize = False
         self.pidfile: str | None = None
         self._splits: dict[int, list] = {}
@@ -170,6 +173,18 @@ class Planner:
         pairs, args = self._arguments(cmd, spec)
         validate.option(self.profile, cmd, spec, pairs, args)
         ROLES[spec.role](self, cmd, spec, pairs, args)
+        self._qom_type(cmd, args)
+
+    def _qom_type(self, cmd: Command, args) -> None:
+        if not isinstance(args, dict):
+            return
+        plain = optarg.plain(args)
+        if cmd.name in ("machine", "M") and isinstance(plain.get("type"), str):
+            self.qom_types["/machine"] = plain["type"]
+        elif cmd.name == "device" and isinstance(plain.get("id"), str) \
+                and isinstance(plain.get("driver"), str):
+            driver = validate.DEVICE_ALIASES.get(plain["driver"], plain["driver"])
+            self.qom_types[f"/machine/peripheral/{plain['id']}"] = driver
 
     def _split(self, cmd: Command, spec: OptionSpec) -> list:
         """The key=value pairs of an option argument, split once per command
@@ -233,6 +248,7 @@ class Planner:
             raise ScriptError(f"unknown QMP command '{name}' (not in query-commands of "
                               f"{self.profile.binary})", cmd.loc)
         validate.command(self.profile, cmd)
+        validate.qom(self.profile, cmd, self.qom_types)
         if name in COMMAND_PHASES:
             lo, hi = COMMAND_PHASES[name]
         else:

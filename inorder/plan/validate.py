@@ -55,10 +55,7 @@ def option(profile, cmd, spec, pairs, args) -> None:
     elif name in ("machine", "M") and isinstance(args, dict):
         _machine(profile, cmd, pairs, optarg.plain(args))
     elif name == "cpu" and isinstance(cmd.arg, str) and profile.cpus:
-        model = cmd.arg.split(",", 1)[0]
-        if model not in profile.cpus:
-            raise _unknown("CPU model", model, profile.cpus,
-                           cmd.arg_at(0, len(model)))
+        _cpu(profile, cmd)
     elif name == "accel" and isinstance(cmd.arg, str) and profile.accels:
         accel = cmd.arg.split(",", 1)[0].removeprefix("accel=")
         if accel not in profile.accels:
@@ -94,6 +91,35 @@ def _machine(profile, cmd, pairs, args: dict) -> None:
                            where(cmd, pairs, key))
 
 
+def _cpu(profile, cmd) -> None:
+    """-cpu MODEL,+flag,-flag,flag,key=value: the model, and each flag or key
+    a property of the model's CPU type (x86_cpu_parse_featurestr: a bare
+    word is flag=on; '_' in a name stands for '-')."""
+    model, *features = cmd.arg.split(",")
+    if model not in profile.cpus:
+        raise _unknown("CPU model", model, profile.cpus, cmd.arg_at(0, len(model)))
+    typename = next((t for t in profile.devices if t.startswith(model + "-")
+                     and t.endswith("-cpu") and t.count("-") == model.count("-") + 2), None)
+    known = profile.device_properties([typename]).get(typename) if typename else None
+    if not known or not features:
+        return
+    props = {p["name"]: p["type"] for p in known}
+    offset = len(model) + 1
+    for feature in features:
+        name, eq, value = feature.lstrip("+-").partition("=")
+        at = offset + (len(feature) - len(feature.lstrip("+-")))
+        offset += len(feature) + 1
+        if not name:
+            continue
+        if name not in props and name.replace("_", "-") not in props:
+            raise _unknown(f"feature of CPU model '{model}'", name,
+                           [p for p in props if not p.startswith("x-")], cmd.arg_at(at, len(name)))
+        kind = props.get(name) or props[name.replace("_", "-")]
+        if eq and kind == "bool" and value.lower() not in TRUE | FALSE:
+            raise ScriptError(f"{name}={value}: expected on or off",
+                              cmd.arg_at(at + len(name) + 1, len(value) or 1))
+
+
 def machine_given(profile, commands) -> None:
     """A binary with no default machine type (qemu-system-aarch64) needs
     -machine: QEMU says so only as it exits."""
@@ -123,6 +149,60 @@ def command(profile, cmd) -> None:
     missing = [m for m, required in members.items() if required and m not in cmd.arg]
     if missing:
         raise ScriptError(f"'{cmd.name}' needs the argument '{missing[0]}'", cmd.loc)
+
+
+# QMP commands that name a QOM property of a path
+QOM_COMMANDS = {"qom-set", "qom-get"}
+
+
+def qom(profile, cmd, types: dict[str, str]) -> None:
+    """qom-set / qom-get of a property the profile knows: the machine's
+    (`/machine`) or a script's device's (`/machine/peripheral/ID`); `types`
+    maps those paths to the machine type and the device types the script
+    has.  The property must exist, and qom-set's value be of its type."""
+    args = cmd.arg
+    if cmd.name not in QOM_COMMANDS or not isinstance(args, dict):
+        return
+    path, name = args.get("path"), args.get("property")
+    if not isinstance(path, str) or not isinstance(name, str):
+        return
+    path = path.rstrip("/")
+    kind = types.get(path) or (profile.default_machine if path == "/machine" else None)
+    if kind is None:
+        return
+    if path == "/machine":
+        known = profile.machine_properties(kind)
+        what = f"machine type '{profile.machines.get(kind, kind)}'"
+    else:
+        known = profile.device_properties([kind]).get(kind)
+        what = f"'{kind}'"
+    if known is None:
+        return
+    props = {p["name"]: p["type"] for p in known}
+    if name not in props:
+        raise _unknown(f"property of {what}", name, props,
+                       cmd.key_locs.get("property") or cmd.arg_loc or cmd.loc,
+                       what_not="has no property")
+    if cmd.name == "qom-set" and "value" in args:
+        expected = _qom_type_problem(props[name], args["value"])
+        if expected:
+            raise ScriptError(f"property '{name}' of {what} takes {expected}",
+                              cmd.key_locs.get("value") or cmd.arg_loc or cmd.loc)
+
+
+def _qom_type_problem(kind: str, value) -> str | None:
+    """What a property of QOM type `kind` takes, if `value` is not that."""
+    if kind == "bool" and not isinstance(value, bool):
+        return "true or false"
+    if kind in INT_RANGES or kind == "int":
+        lo, hi = INT_RANGES.get(kind, INT_RANGES["int64"])
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            return f"an integer from {lo} to {hi}"
+    if kind in ("str", "string") and not isinstance(value, str):
+        return "a string"
+    if kind == "OnOffAuto" and value not in ON_OFF_AUTO:
+        return '"on", "off" or "auto"'
+    return None
 
 
 def _device(profile, cmd, pairs, args) -> None:

@@ -77,9 +77,10 @@ OPTION_STAGES = {
     "cpu": "cpu",
     "numa": "numa",
     "preconfig": "preconfig",
-    **dict.fromkeys(("soundhw", "fw_cfg", "usbdevice", "plugin"), "board"),
+    # -vga picks the display device the board creates
+    **dict.fromkeys(("soundhw", "fw_cfg", "usbdevice", "plugin", "vga"), "board"),
     **dict.fromkeys(("gdb", "s", "loadvm", "incoming", "S", "display", "vnc", "spice",
-                     "nographic", "vga"), "after"),
+                     "nographic"), "after"),
 }
 
 # object types QEMU creates late (vl.c object_create_early: they name a

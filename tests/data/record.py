@@ -30,6 +30,7 @@ DEVICES = [
     "virtconsole", "vhost-vsock-pci", "VGA", "pci-bridge", "ide-cd", "scsi-cd",
     "virtio-keyboard-pci", "virtio-mouse-pci", "qxl-vga", "cirrus-vga", "intel-hda",
     "hda-duplex", "usb-storage", "pc-dimm", "nec-usb-xhci", "pvpanic", "edu",
+    "qemu64-x86_64-cpu", "max-x86_64-cpu", "Skylake-Client-x86_64-cpu",
 ]
 
 

@@ -169,14 +169,14 @@ def test_a_device_before_x_exit_preconfig_is_cold_plugged(planned):
 
 def test_a_qom_set_on_a_cold_device_waits_for_machine_ready(planned):
     p = planned("-nodefaults", "-device virtio-rng-pci,id=r0",
-                "qom-set path=/machine/peripheral/r0 property=x value=1")
+                "qom-set path=/machine/peripheral/r0 property=max-bytes value=1")
     assert [(s.execute, str(s.phase)) for s in p.qmp_steps] == [
         ("qom-set", "machine-ready"), ("cont", "machine-ready")]
     # nothing runs in preconfig: QEMU starts in machine-ready, nothing to exit
     assert p.preconfig is False
     # on the machine itself, the same command runs in preconfig
     p = planned("-nodefaults", "-device virtio-rng-pci,id=r0",
-                "qom-set path=/machine property=x value=1")
+                "qom-set path=/machine property=dump-guest-core value=false")
     assert [(s.execute, str(s.phase)) for s in p.qmp_steps][0] == ("qom-set", "preconfig")
 
 

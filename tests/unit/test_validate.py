@@ -15,7 +15,8 @@ from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
 
 ABOVE = ["-nodefaults", "-machine q35", "-netdev user,id=n0",
-         "-object memory-backend-ram,id=ram0,size=64M", "-chardev null,id=c0"]
+         "-object memory-backend-ram,id=ram0,size=64M", "-chardev null,id=c0",
+         "-device virtio-rng-pci,id=r0"]
 
 # (line, what the message says, the column of the word in the line)
 BROKEN = [
@@ -64,6 +65,10 @@ BROKEN = [
     ("-cpu qemu65", "unknown CPU model 'qemu65' (did you mean 'qemu64'?)", 6),
     ("-cpu Skylake-Clent,+avx", "unknown CPU model 'Skylake-Clent' (did you mean "
                                 "'Skylake-Client'?)", 6),
+    ("-cpu qemu64,+no-such-flag", "unknown feature of CPU model 'qemu64' 'no-such-flag'", 14),
+    ("-cpu qemu64,+avx,vendr=GenuineIntel", "unknown feature of CPU model 'qemu64' 'vendr' "
+                                            "(did you mean 'vendor'?)", 18),
+    ("-cpu max,pmu=maybe", "pmu=maybe: expected on or off", 14),
     ("-accel tgc", "unknown accelerator 'tgc' (did you mean 'tcg'?)", 8),
     ("-accel kmv,thread=single", "unknown accelerator 'kmv' (did you mean 'kvm'?)", 8),
     ("-m 2X", "-m size=2X: expected a size", 4),
@@ -96,6 +101,18 @@ BROKEN = [
      "unknown value of detect-zeroes= 'maybe'", 53),
     ("-blockdev driver=file,node-name=f1,filename=/dev/null,aio=fast",
      "unknown value of aio= 'fast'", 59),
+    # qom-set / qom-get of a property the profile knows, with its type
+    ("qom-set path=/machine property=dump-guest-core value=maybe",
+     "property 'dump-guest-core' of machine type 'pc-q35-7.2' takes true or false", 48),
+    ("qom-set path=/machine property=dump-guest-cor value=true",
+     "machine type 'pc-q35-7.2' has no property 'dump-guest-cor' (did you mean "
+     "'dump-guest-core'?)", 23),
+    ("qom-get path=/machine/peripheral/r0 property=max-byte",
+     "'virtio-rng-pci' has no property 'max-byte' (did you mean 'max-bytes'?)", 37),
+    ("qom-set path=/machine/peripheral/r0 property=max-bytes value=true",
+     "property 'max-bytes' of 'virtio-rng-pci' takes an integer", 56),
+    ('{"execute": "qom-set", "arguments": {"path": "/machine", "property": "usb", '
+     '"value": "off"}}', "property 'usb' of machine type 'pc-q35-7.2' takes true or false", 1),
     ("qom-set path=/machine property=dump-guest-core valeu=true",
      "unknown argument of 'qom-set' 'valeu' (did you mean 'value'?)", 48),
     ("qom-get path=/machine", "'qom-get' needs the argument 'property'", 1),
@@ -142,7 +159,7 @@ def test_a_broken_argv_item_is_caught_at_its_index(profile, line, said, column):
 VALID = [
     "-device virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on,mac=52:54:00:12:34:56",
     "-device virtio-rng-pci,ioeventfd=off,max-bytes=1024,period=1000",
-    '-device {"driver": "virtio-rng-pci", "id": "r0", "max-bytes": 1024}',
+    '-device {"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}',
     "-device pcie-root-port,id=rp1,chassis=1,addr=0x2.0x1,multifunction=on",
     "-object iothread,id=io0,poll-max-ns=32768",
     "-object rng-random,id=r0,filename=/dev/urandom",
@@ -151,8 +168,13 @@ VALID = [
     "-netdev user,id=n1,hostfwd=tcp::2222-:22,restrict=on",
     "-machine pc-q35-7.2,dump-guest-core=off",
     "-machine q35", "-M pc", "-cpu qemu64,+avx", "-cpu max", "-cpu host",
+    "-cpu qemu64,+lahf_lm,-sse4.2,vendor=GenuineIntel,pmu=off,check,level=13",
+    "-cpu Skylake-Client,+avx,hv_relaxed,-x2apic",
     "-accel tcg,thread=single", "-accel kvm", "-m 1.5G", "-m size=512M,slots=2,maxmem=2G",
     "-m 512", "qom-get path=/machine property=type",
+    "qom-set path=/machine property=dump-guest-core value=false",
+    "qom-get path=/machine/peripheral/r0 property=max-bytes",
+    "qom-set path=/machine/peripheral-anon/x property=whatever value=1",
     "-machine q35,usb=off,dump-guest-core=off,smm=off,vmport=off,accel=tcg",
     "-machine pc,memory-backend=ram0,smp.cpus=2", "-machine none,graphics=off",
     "-smp 2", "-smp cpus=2,sockets=1,cores=2,threads=1,maxcpus=2", "-smp 2,dies=1,clusters=1",
