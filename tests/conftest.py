@@ -114,7 +114,11 @@ def env(tmp_path_factory):
     wrapper = root / "qemu-logged"
     wrapper.write_text(
         "#!/bin/sh\n"
-        f"python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' \"$@\" >> {log}\n"
+        # one write(2) with O_APPEND per launch: QEMUs started at once (the
+        # probe and its `-h`) must not interleave their lines
+        f"python3 -c 'import json,os,sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND "
+        f"| os.O_CREAT); os.write(fd, (json.dumps(sys.argv[2:]) + chr(10)).encode())' "
+        f"{log} \"$@\"\n"
         f"exec {QEMU} \"$@\"\n")
     wrapper.chmod(0o755)
     e = dict(os.environ)
