@@ -1,9 +1,13 @@
 """What QEMU would refuse, found before anything starts, from the binary's
 profile (qemu/profile.py): the names of device, object, machine, CPU,
-accelerator and netdev/blockdev types; the properties of a device type and
-the members of an object, netdev or blockdev (and of a QMP command's
-arguments); boolean, on/off/auto and size values.  Each error is at the
-word, with the nearest valid one when one is close.
+accelerator and netdev/blockdev types; the properties of a device type, of
+the machine type and of the CPU model (its +flags); the members of an
+object, netdev or blockdev and their enum values (and a QMP command's
+arguments); the parameters of the options the binary lists
+(query-command-line-options); qom-set/qom-get properties and value types
+on the paths the script makes; boolean, on/off/auto, integer-range and size
+values.  Each error is at the word, with the nearest valid one when one is
+close.
 
 What the profile does not know (a device type whose properties could not be
 fetched) is not checked here; QEMU still checks it at launch.
