@@ -107,8 +107,6 @@ BROKEN = [
     ("qom-set path=/machine property=dump-guest-cor value=true",
      "machine type 'pc-q35-7.2' has no property 'dump-guest-cor' (did you mean "
      "'dump-guest-core'?)", 23),
-    ("qom-get path=/machine/peripheral/r0 property=max-byte",
-     "'virtio-rng-pci' has no property 'max-byte' (did you mean 'max-bytes'?)", 37),
     ("qom-set path=/machine/peripheral/r0 property=max-bytes value=true",
      "property 'max-bytes' of 'virtio-rng-pci' takes an integer", 56),
     ('{"execute": "qom-set", "arguments": {"path": "/machine", "property": "usb", '
@@ -174,6 +172,9 @@ VALID = [
     "-m 512", "qom-get path=/machine property=type",
     "qom-set path=/machine property=dump-guest-core value=false",
     "qom-get path=/machine/peripheral/r0 property=max-bytes",
+    "qom-get path=/machine/peripheral/r0 property=parent_bus",
+    "qom-get path=/machine property=unattached",
+    "qom-set path=/machine/peripheral/r0 property=hotplugged value=false",
     "qom-set path=/machine/peripheral-anon/x property=whatever value=1",
     "-machine q35,usb=off,dump-guest-core=off,smm=off,vmport=off,accel=tcg",
     "-machine pc,memory-backend=ram0,smp.cpus=2", "-machine none,graphics=off",
