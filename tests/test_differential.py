@@ -129,6 +129,13 @@ HAND = [
     ("-machine", "pc,vmprt=off", False),
     ("-machine", "none,dump-guest-core=off", True),
     ("-machine", "none,smm=off", False),
+    # a backend's nested objects, by their own discriminator
+    ("-blockdev", "driver=raw,node-name=r1,file.driver=null-co,file.size=1048576", True),
+    ("-blockdev", "driver=raw,node-name=r1,file.driver=null-co,file.sise=1M", False),
+    ("-blockdev", '{"driver": "raw", "node-name": "r1", "file": {"driver": "null-co", '
+                  '"read-zeroes": true}}', True),
+    ("-blockdev", '{"driver": "raw", "node-name": "r1", "file": {"driver": "null-co", '
+                  '"read-zero": true}}', False),
     # integer ranges; enum values
     ("-device", "pcie-root-port,id=rp1,chassis=255", True),
     ("-device", "pcie-root-port,id=rp1,chassis=300", False),

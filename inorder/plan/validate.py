@@ -323,6 +323,11 @@ def _backend(profile, cmd, pairs, args) -> None:
         if top not in allowed:
             raise _unknown(f"key of -{cmd.name} {variant}", top, allowed,
                            where(cmd, pairs, key))
+    nested = profile.schema.unknown_nested(execute, plain)
+    if nested is not None:
+        keys, valid = nested
+        raise _unknown(f"key of -{cmd.name} {variant}", ".".join(keys), valid,
+                       where(cmd, pairs, ".".join(keys)), near=keys[-1])
     if cmd.json:
         return
     types = profile.schema.member_types(execute, plain)
@@ -353,14 +358,15 @@ def where(cmd, pairs, key: str, value: bool = False):
     return cmd.arg_loc or cmd.loc
 
 
-def _unknown(what: str, word: str, valid, loc, what_not: str | None = None) -> ScriptError:
+def _unknown(what: str, word: str, valid, loc, what_not: str | None = None,
+             near: str | None = None) -> ScriptError:
     import difflib                    # only for an error
     if what_not:
         kind = what.removeprefix("property of ")
         message = f"{kind} {what_not} '{word}'"
     else:
         message = f"unknown {what} '{word}'"
-    near = difflib.get_close_matches(word, sorted(valid), n=1, cutoff=0.6)
-    if near:
-        message += f" (did you mean '{near[0]}'?)"
+    close = difflib.get_close_matches(near or word, sorted(valid), n=1, cutoff=0.6)
+    if close:
+        message += f" (did you mean '{close[0]}'?)"
     return ScriptError(message, loc)

@@ -82,6 +82,45 @@ class Schema:
             return None
         return {m["name"]: "default" not in m for m in self._members_of(t, value)}
 
+    def unknown_nested(self, command: str, value: dict):
+        """The first key of a nested object in `value` (blockdev-add's file=,
+        its file's file=, ...) that the object's type does not have: (the
+        path of keys to it, the names it could be); None if there is none.
+        The top level is the caller's (members).  A nested flat union is
+        checked only when its tag is given (without it QEMU asks for it)."""
+        t = self._arg_type(command)
+        return self._unknown_in(t, value, []) if t is not None else None
+
+    def _unknown_in(self, t: dict, value: dict, path: list[str]):
+        if path and t.get("tag") and not isinstance(value.get(t["tag"]), str):
+            return None
+        members = {m["name"]: m for m in self._members_of(t, value)}
+        for key, v in value.items():
+            m = members.get(key)
+            if m is None:
+                if path:
+                    return path + [key], sorted(members)
+                continue
+            sub = self._object_type(m["type"]) if isinstance(v, dict) else None
+            if sub is not None:
+                found = self._unknown_in(sub, v, path + [key])
+                if found is not None:
+                    return found
+        return None
+
+    def _object_type(self, name: str) -> dict | None:
+        """The object type a member of type `name` takes as a dict (an
+        alternate's object branch: BlockdevRef is BlockdevOptions or str)."""
+        t = self._types.get(name, {})
+        if t.get("meta-type") == "object":
+            return t
+        if t.get("meta-type") == "alternate":
+            for m in t.get("members", []):
+                sub = self._types.get(m["type"], {})
+                if sub.get("meta-type") == "object":
+                    return sub
+        return None
+
     def member_types(self, command: str, value: dict) -> dict[str, str]:
         """The JSON type of each scalar member of `command` (and of the
         variant `value` picks): "int", "boolean", "string", ..."""

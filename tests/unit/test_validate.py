@@ -93,6 +93,12 @@ BROKEN = [
     ("-machine q35,usbb=off", "unknown property of machine type 'pc-q35-7.2' 'usbb' (did you "
                               "mean 'usb'?)", 14),
     ("-machine pc,vmprt=off", "unknown property of machine type 'pc-i440fx-7.2' 'vmprt'", 13),
+    # nested objects of a backend: blockdev-add's file=, by its own driver
+    ("-blockdev driver=raw,node-name=r1,file.driver=null-co,file.sise=1",
+     "unknown key of -blockdev raw 'file.sise' (did you mean 'size'?)", 55),
+    ('-blockdev {"driver": "raw", "node-name": "r1", "file": {"driver": "null-co", '
+     '"read-zero": true}}', "unknown key of -blockdev raw 'file.read-zero' (did you mean "
+                            "'read-zeroes'?)", 11),
     # integer ranges of device properties, enum values of backend members
     ("-device pcie-root-port,id=rp1,chassis=300", "chassis=300: expected an integer from 0 "
                                                   "to 255 (uint8)", 39),
@@ -187,6 +193,10 @@ VALID = [
     "-mon chardev=c0,id=monitor,mode=control",
     "-device isa-serial,iobase=0x3f8,index=0",
     "-blockdev driver=null-co,node-name=d2,detect-zeroes=on",
+    "-blockdev driver=raw,node-name=r2,file.driver=null-co,file.size=1048576",
+    "-blockdev driver=raw,node-name=r3,file.filename=/dev/null",
+    '-blockdev {"driver": "raw", "node-name": "r4", "file": {"driver": "null-co", '
+    '"read-zeroes": true}}',
     "-blockdev driver=file,node-name=f1,filename=/dev/null,aio=threads",
 ]
 
