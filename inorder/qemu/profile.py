@@ -4,7 +4,11 @@ QEMU hides which commands may run in preconfig (`allow-preconfig` is not in
 query-qmp-schema, on purpose), so a probe asks the binary itself
 (run/probe.py).  The profile keeps what it learned: the version, the QMP
 commands and those allowed in preconfig, the options of `-h` and whether each
-takes an argument, and the QMP schema (to type key=value arguments).
+takes an argument, the names a script may use (machine types, CPU models,
+accelerators, device and object types), the parameters of QemuOpts options
+(query-command-line-options), and the QMP schema (to type key=value
+arguments).  The properties of a device, CPU or machine type are asked for
+the first time a script names the type, and kept beside the profile.
 
 The cache is data (JSON), keyed by the binary's path, size and mtime.
 """

@@ -66,8 +66,9 @@ async def _probe(path: str) -> tuple[dict, list]:
 async def _names(link: Link) -> dict:
     """The names a script may use: machine types (with aliases and the
     default), CPU models, accelerators, device and user-creatable object
-    types, the parameters of options.  Properties per type are asked for later, when a script names
-    the type (device_properties): all of them take about 2 s."""
+    types, the parameters of options.  Properties per type are asked for
+    later, when a script names the type (device_properties): all of them
+    take about 2 s."""
     machines = {}
     default = None
     for m in await link.execute("query-machines"):
