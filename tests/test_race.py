@@ -161,6 +161,7 @@ def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, 
     exits: dict = {}
     for run in range(LAUNCHES):
         r = iq(vm)
+        exits[r.returncode] = exits.get(r.returncode, 0) + 1
         answers: dict = {}
         if r.returncode == 0:
             s = socket.socket(socket.AF_UNIX)
@@ -180,6 +181,7 @@ def test_an_execd_daemonize_returns_once_the_monitor_answers(cpu, iq, tmp_path, 
             if pid:
                 subprocess.run(["kill", "-9", pid])
         assert wait_gone(name)
+    print(f"exit statuses of {LAUNCHES} launches: {exits}")
     no_failures(failures)
 
 

@@ -116,7 +116,4 @@ def _args(cmd: Command):
     pairs = [pair for pair, problem in optarg.split(cmd.arg, spec.implied,
                                                     keyval=spec.syntax == "keyval")
              if not problem]
-    args = optarg.nest(pairs, dotted=spec.syntax == "keyval")
-    if isinstance(args.get("id"), optarg.Many):
-        args["id"] = args["id"][0]    # QEMU takes the first id=
-    return pairs, args
+    return pairs, optarg.option_arguments(pairs, dotted=spec.syntax == "keyval")

@@ -92,6 +92,16 @@ def _value(text: str, i: int) -> tuple[str, int]:
     return "".join(chars), i
 
 
+def option_arguments(pairs: list[Pair], *, dotted: bool) -> dict:
+    """An option's argument object, as QEMU reads it: nested, and of a
+    repeated id= the first (measured: -netdev user,id=n0,id=n1 and -object
+    iothread,id=a,id=b define n0 and a)."""
+    args = nest(pairs, dotted=dotted)
+    if isinstance(args.get("id"), Many):
+        args["id"] = args["id"][0]
+    return args
+
+
 def nest(pairs: list[Pair], *, dotted: bool) -> dict:
     """Build the argument object: dotted keys nest (keyval), numeric members
     become arrays, and repeated keys become Many."""

@@ -206,12 +206,7 @@ class Planner:
                 raise ScriptError(f"malformed option argument: {problem}",
                                   cmd.arg_at(pair.offset, max(len(pair.key), 1)))
             pairs.append(pair)
-        args = optarg.nest(pairs, dotted=spec.syntax == "keyval")
-        if isinstance(args.get("id"), optarg.Many):
-            # QEMU takes the first id= (measured: -netdev user,id=n0,id=n1
-            # and -object iothread,id=a,id=b define n0 and a)
-            args["id"] = args["id"][0]
-        return pairs, args
+        return pairs, optarg.option_arguments(pairs, dotted=spec.syntax == "keyval")
 
     def argv_step(self, cmd: Command, why: str, pairs=None) -> Step:
         step = Step(cmd, ARGV, Phase.STARTUP, why, argv=cmd.words(), pairs=pairs)

@@ -124,28 +124,22 @@ class Schema:
     def member_types(self, command: str, value: dict) -> dict[str, str]:
         """The JSON type of each scalar member of `command` (and of the
         variant `value` picks): "int", "boolean", "string", ..."""
-        t = self._arg_type(command)
-        if t is None:
-            return {}
-        out = {}
-        for m in self._members_of(t, value):
-            mt = self._types.get(m["type"], {})
-            if mt.get("meta-type") == "builtin":
-                out[m["name"]] = mt["json-type"]
-        return out
+        return {name: t["json-type"] for name, t in self._member_entries(command, value, "builtin")}
 
     def member_enums(self, command: str, value: dict) -> dict[str, set[str]]:
         """The values each enum member of `command` (and of the variant
         `value` picks) may take."""
+        return {name: set(t.get("values", ()))
+                for name, t in self._member_entries(command, value, "enum")}
+
+    def _member_entries(self, command: str, value: dict, meta_type: str):
+        """(name, type entry) of each member of `command` whose type is of
+        `meta_type`."""
         t = self._arg_type(command)
-        if t is None:
-            return {}
-        out = {}
-        for m in self._members_of(t, value):
-            mt = self._types.get(m["type"], {})
-            if mt.get("meta-type") == "enum":
-                out[m["name"]] = set(mt.get("values", ()))
-        return out
+        for m in self._members_of(t, value) if t is not None else ():
+            entry = self._types.get(m["type"], {})
+            if entry.get("meta-type") == meta_type:
+                yield m["name"], entry
 
     def cases(self, command: str, tag: str) -> set[str]:
         """The values of `command`'s tag member (the enum behind it)."""

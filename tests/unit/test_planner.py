@@ -348,12 +348,17 @@ def test_a_comma_in_a_rewritten_json_device_is_escaped(planned):
     assert ["-device", "driver=virtio-blk-pci,serial=a,,b"] in [s.argv for s in p.argv_steps]
 
 
-def test_json_devices_alone_stay_json(planned):
-    p = planned('-device {"driver": "pcie-root-port", "id": "rp1", "chassis": 1}',
-                '-device {"driver": "pcie-root-port", "id": "rp2", "chassis": 2}')
-    devices = [s.argv[1] for s in p.argv_steps if s.argv[0] == "-device"]
-    assert devices == ['{"driver": "pcie-root-port", "id": "rp1", "chassis": 1}',
-                       '{"driver": "pcie-root-port", "id": "rp2", "chassis": 2}']
+@pytest.mark.parametrize("devices", [
+    # JSON alone
+    ['{"driver": "pcie-root-port", "id": "rp1", "chassis": 1}',
+     '{"driver": "pcie-root-port", "id": "rp2", "chassis": 2}'],
+    # JSON after every key=value one: QEMU creates them last, where the
+    # script has them, so nothing is rewritten
+    ["virtio-rng-pci,id=r0", '{"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}'],
+], ids=["alone", "after-key-value"])
+def test_json_devices_no_key_value_one_follows_stay_json(planned, devices):
+    p = planned(*(f"-device {d}" for d in devices))
+    assert [s.argv[1] for s in p.argv_steps if s.argv[0] == "-device"] == devices
 
 
 def test_a_structured_json_device_among_key_value_ones_is_an_error(refused):
@@ -648,12 +653,3 @@ def test_a_drive_after_cont_is_drive_add(planned, refused):
                    "drive_add 0 file=/tmp/e.img,format=raw,id=d2,if=none"]
     e = refused("-nodefaults", "cont", "-drive file=/tmp/d.img,if=virtio")
     assert "drive_add cannot create if=virtio" in e.message
-
-
-def test_json_devices_after_every_key_value_one_stay_json(planned):
-    # QEMU creates them last, where the script has them: nothing to rewrite
-    p = planned("-device virtio-rng-pci,id=r0",
-                '-device {"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}')
-    devices = [s.argv[1] for s in p.argv_steps if s.argv[0] == "-device"]
-    assert devices == ["virtio-rng-pci,id=r0",
-                       '{"driver": "virtio-rng-pci", "id": "r1", "max-bytes": 1024}']
