@@ -11,7 +11,6 @@ does not parse is ignored (and rebuilt by its writer).
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 
@@ -68,6 +67,7 @@ def read_json(path: str):
     data = read_bytes(path)
     if data is None:
         return None
+    import json              # with re, 5 to 13 ms: not for the warm start (warm.py)
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
@@ -113,4 +113,5 @@ def _private_folder(folder: str) -> None:
 
 
 def write_json(path: str, value) -> None:
+    import json              # see read_json
     write_atomically(path, json.dumps(value).encode())

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 
-from . import __version__
+from . import __version__, warm
 from .errors import InorderError, ScriptError, UsageError
 from .lang.source import Location, Source, render
 from .plan import kept
@@ -287,6 +287,7 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
     if plan.direct and not options.feed:
         # nothing needs the feed: the caller's pid becomes QEMU's (run/exec.py)
         exec_plan(plan, profile.binary, inherited, timings, options.verbose)
+    gc.enable()                        # off while planning (_plan)
     from .run import session           # 19 ms (subprocess, socket): not for --check, --dry-run, exec
     return session.run(plan, profile.binary, inherited, timings, verbose=options.verbose,
                        debug=options.debug, expect=options.expect)
@@ -295,21 +296,18 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
 def _plan(options: Options, profile, timings: Timings):
     """The kept plan, or the commands parsed and planned now (and kept)."""
     inspect = bool(options.dry_run or options.check)
-    mode = ("compat" if options.compat else "in-order") + (" feed" if options.feed else "") \
-        + (" inspect" if inspect else "")
     if options.argv is not None:
-        key = kept.key(mode + " argv", options.argv, profile)
-    else:
-        key = kept.key(mode + " script", [os.path.abspath(options.script)] + options.extra,
+        key = kept.key(warm.mode(options.compat, options.feed, inspect, "argv"), options.argv,
                        profile)
+    else:
+        key = kept.key(warm.mode(options.compat, options.feed, inspect, "script"),
+                       [os.path.abspath(options.script)] + options.extra, profile)
     # Parsing, planning and keeping a plan make many objects and no cycles:
     # the collector finds nothing, yet took 40% of the time of a
-    # 40,000-command script.  It runs again before QEMU is supervised.
+    # 40,000-command script, and enabled again before an exec it spent 10 ms
+    # on lark's objects.  It runs again before QEMU is supervised (run()).
     gc.disable()
-    try:
-        return _load_or_make(key, options, profile, timings)
-    finally:
-        gc.enable()
+    return _load_or_make(key, options, profile, timings)
 
 
 def _load_or_make(key, options: Options, profile, timings: Timings):
@@ -341,5 +339,7 @@ def _load_or_make(key, options: Options, profile, timings: Timings):
     timings.mark("parse")
     plan = make_plan(commands, profile, compat=options.compat, feed=options.feed,
                      inspect=bool(options.dry_run or options.check))
-    kept.store(key, plan, files)
+    # a plan the run execs is also kept as the warm start's exec record
+    execs = not (options.feed or options.dry_run or options.check)
+    kept.store(key, plan, files, execs=profile.binary if execs else None)
     return plan

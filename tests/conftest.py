@@ -310,12 +310,15 @@ def wait_fed(proc, steps: int, timeout=60.0) -> None:
     event of the feed itself, not a guess at how long it takes."""
     deadline = time.monotonic() + timeout
     sent = 0
+    said: list[str] = []             # what it printed besides the steps, for the failure
     while sent < steps:
         assert time.monotonic() < deadline, "the feed did not get that far"
         line = proc.stderr.readline()
-        assert line, f"inorder-qemu ended after {sent} steps"
+        assert line, f"inorder-qemu ended after {sent} steps, saying: {''.join(said[-30:])}"
         if "] -> " in line:
             sent += 1
+        else:
+            said.append(line)
 
 
 def wait_exit(proc, timeout=30):

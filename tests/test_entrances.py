@@ -263,3 +263,57 @@ def test_drop_in_hands_an_inherited_monitor_socket_to_qemu_untouched(env, tmp_pa
     finally:
         mon.quit()
     assert wait_exit(proc)[0] == 0
+
+
+# what the command line imports and the warm start must not (warm.py; the
+# issue's list: no asyncio, qemu.qmp, lark, argparse or logging)
+NOT_ON_THE_WARM_START = {"getopt", "json", "re", "signal", "enum", "lark", "asyncio",
+                         "qemu.qmp", "argparse", "logging", "inorder.cli", "inorder.plan.kept"}
+
+
+@pytest.mark.parametrize("entrance", ["script", "-- ARGV", "drop-in"])
+def test_a_second_start_execs_from_the_kept_record(entrance, env, tmp_path, sockdir, name):
+    """The warm start: the second run of the same command line execs QEMU
+    from the record its first run kept, before the command line's imports,
+    and QEMU answers with the VM built, in the pid the caller started."""
+    sock = sockdir / "w.sock"
+    lines = ["-accel tcg", "-display none", "-nodefaults", f"-name guest={name}", "-m 128M",
+             "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,id=nic0",
+             f"-qmp unix:{sock},server=on,wait=off"]
+    argv = [word for line in lines for word in line.split(" ", 1)]
+    e = dict(env["env"], INORDER_TIMINGS="1")
+    if entrance == "script":
+        vm = tmp_path / "vm.qcmd"
+        vm.write_text("\n".join(lines) + "\n")
+        command = [BIN / "inorder-qemu", vm]
+    elif entrance == "-- ARGV":
+        command = [BIN / "inorder-qemu", "--", *argv]
+    else:
+        d = drop_in_dir(tmp_path)
+        e["PATH"] = drop_in_path(d)
+        command = [d / "qemu-system-x86_64", *argv]
+    for run in ("first", "second"):
+        proc = subprocess.Popen([sys.executable, "-X", "importtime", *map(str, command)],
+                                env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=tmp_path)
+        try:
+            mon = Monitor(sock)
+        except Exception:
+            proc.kill()
+            pytest.fail(f"the {run} run: no monitor: {wait_exit(proc)[2][-2000:]}")
+        try:
+            assert mon("query-status")["status"] == "running"
+            assert mon("qom-get", path="/machine/peripheral/nic0", property="hotplugged") is False
+            assert is_qemu(proc.pid)
+        finally:
+            mon.quit()
+        rc, _, err = wait_exit(proc)
+        assert rc == 0, err
+    imported = {line.split("|")[-1].strip() for line in err.splitlines()
+                if line.startswith("import time:")}
+    assert "inorder.warm" in imported
+    assert not imported & NOT_ON_THE_WARM_START, sorted(imported & NOT_ON_THE_WARM_START)
+    [marks] = [json.loads(l.split(" ", 1)[1]) for l in err.splitlines()
+               if l.startswith("inorder-timings ")]
+    assert list(marks) == ["main", "exec"]      # no profile, no plan: the record
+

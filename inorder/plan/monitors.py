@@ -23,9 +23,9 @@ from ..lang import optarg
 from ..lang.source import Location
 from ..qemu import flags
 from ..qemu.options import CHARDEV_SPEC_OPTIONS
+from . import recheck
 
 _TRUE = {"on", "yes", "true", "y"}
-UNIX_PATH_MAX = 107                       # sun_path, less its terminating NUL
 
 
 class MonitorSpec:
@@ -224,25 +224,18 @@ def inherited_listener(value: str, loc: Location) -> int:
     return fd
 
 
+def bound(monitors) -> list:
+    """The monitors QEMU itself binds a socket path for (exec'd: no hold),
+    whose paths a kept plan checks again before the exec."""
+    return [m for m in monitors if m.opts.get("path") and m.inherited_fd is None]
+
+
 def check_path(path: str, loc: Location) -> None:
     """A monitor path the run may bind: checked when planning, and again at
     the launch of a kept plan."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise ScriptError(f"monitor path {path}: {e.strerror}", loc) from e
-    except ValueError as e:
-        raise ScriptError(f"monitor path {path!r}: a path has no NUL byte", loc) from e
-    if st is not None and not stat.S_ISSOCK(st.st_mode):
-        raise ScriptError(f"monitor path {path} exists and is not a socket: "
-                          "refusing to replace it", loc)
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise ScriptError(f"monitor path {path}: no such directory", loc)
-    if len(os.fsencode(path)) > UNIX_PATH_MAX:
-        raise ScriptError(f"monitor path {path} is longer than a unix socket path may be "
-                          f"({UNIX_PATH_MAX} bytes)", loc)
+    problem = recheck.monitor_path(path)
+    if problem:
+        raise ScriptError(problem, loc)
 
 
 def on(value) -> bool:

@@ -12,18 +12,17 @@ once the VM is built), -pidfile (written at its start), stdio and signal
 handling apply as without inorder-qemu.
 
 What the supervisor would have re-checked on the filesystem for a kept plan
-is checked here: a monitor path must not be a file QEMU would delete to bind
+is checked here (and by the warm start, warm.py, which execs a kept direct
+plan before the command line is read): a monitor path must not be a file QEMU would delete to bind
 its socket (QEMU unlinks whatever is there), and a pidfile another process
 holds locked is refused at its line.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
+from .. import warm
 from ..errors import LaunchError, say
-from ..plan.monitors import check_path
+from ..plan.monitors import bound, check_path
 from ..plan.step import Plan
 from ..timing import Timings
 from .inherited import Inherited
@@ -33,9 +32,8 @@ from .pidfile import PidFile
 def exec_plan(plan: Plan, binary: str, inherited: Inherited, timings: Timings,
               verbose: bool = False) -> None:
     """Check what may have changed since the plan was made, then exec."""
-    for monitor in plan.monitors:
-        if monitor.opts.get("path") and monitor.inherited_fd is None:
-            check_path(monitor.opts["path"], monitor.location)
+    for monitor in bound(plan.monitors):
+        check_path(monitor.opts["path"], monitor.location)
     if plan.pidfile:
         PidFile(plan.pidfile).check()
     if verbose:
@@ -49,11 +47,7 @@ def exec_plan(plan: Plan, binary: str, inherited: Inherited, timings: Timings,
 
 def exec_qemu(binary: str, argv: list[str], inherited: Inherited, timings: Timings) -> None:
     inherited.unhold()
-    timings.mark("exec")
-    timings.report()
-    sys.stdout.flush()
-    sys.stderr.flush()
     try:
-        os.execv(binary, [binary, *argv])
+        warm.execv(binary, argv, timings)
     except OSError as e:
         raise LaunchError(f"cannot run {binary}: {e.strerror}") from e

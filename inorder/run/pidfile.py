@@ -11,10 +11,10 @@ then; after -daemonize FILE stays, unlocked.
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from ..errors import LaunchError, warn
+from ..plan import recheck
 
 
 class PidFile:
@@ -27,19 +27,9 @@ class PidFile:
     def check(self) -> None:
         """QEMU refuses a pidfile another process holds locked: so do we,
         before anything starts."""
-        try:
-            fd = os.open(self.path, os.O_RDWR)
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            raise LaunchError(f"cannot open pid file {self.path}: {e.strerror}") from e
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            raise LaunchError(f"cannot lock pid file {self.path}: another process "
-                              "holds it (a VM already running?)") from e
-        finally:
-            os.close(fd)                    # also drops the probe lock
+        problem = recheck.pidfile(self.path)
+        if problem:
+            raise LaunchError(problem)
 
     def place(self) -> None:
         try:

@@ -95,13 +95,21 @@ def test_another_key_does_not_load_the_plan(made, key, script, profile):
     assert kept.load(kept.key("in-order script", [script, "-S"], profile)) is None
 
 
-def test_another_binary_does_not_load_the_plan(made, key, script, profile):
+def test_another_binary_does_not_load_the_plan(made, script, profile, tmp_path):
+    """A plan is for one binary, as its profile is: not for one at another
+    path, nor for another build installed at the same path."""
     p, files = made
-    kept.store(key, p, files)
-    other = Profile(profile.binary, profile.version, profile.commands, profile.preconfig,
-                    profile.options, profile.schema_file, key=(("recorded", "qemu-8.0"),))
-    assert kept.key("in-order script", [script], other) != key
-    assert kept.load(kept.key("in-order script", [script], other)) is None
+    binary = tmp_path / "qemu-system-x86_64"
+    binary.write_bytes(b"one build")
+    mine = Profile(str(binary), profile.version, profile.commands, profile.preconfig,
+                   profile.options, profile.schema_file)
+    k = kept.key("in-order script", [script], mine)
+    kept.store(k, p, files)
+    assert kept.load(k) is not None
+    assert kept.load(kept.key("in-order script", [script], profile)) is None
+    binary.write_bytes(b"another build")
+    assert kept.key("in-order script", [script], mine) != k
+    assert kept.load(kept.key("in-order script", [script], mine)) is None
 
 
 def test_the_key_is_compared_in_full_not_by_its_file_name(made, key, monkeypatch):
