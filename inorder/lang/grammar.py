@@ -1,108 +1,69 @@
-"""The .qcmd grammar (grammar/qcmd.lark) as a lark LALR parser.
+"""The .qcmd grammar (grammar/qcmd.lark): its LALR tables, built by lark and
+kept as data, and the parser that runs them (lang/lalr.py).
 
-lark is imported here and nowhere else; the module itself is imported only
-when a script has to be parsed: `import lark` costs 70 to 100 ms, more than a
-warm start (kept plans skip it).
+lark is imported only to build the tables, once per grammar and lark
+version: its import alone costs 70 to 130 ms, more than a cold start may
+spend, and building the tables about 40 ms more.  The tables are kept as
+JSON (never lark's own cache, which is a pickle: code, if someone else could
+write the cache), keyed by the grammar's text, lark's version and the
+tables' format.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-
-import lark
-from lark.grammar import Rule
-from lark.lexer import TerminalDef
+import re
+import sys
+import zlib
 
 from .. import cache
+from . import lalr
+
+UnexpectedCharacters = lalr.UnexpectedCharacters
+UnexpectedToken = lalr.UnexpectedToken
+
+OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False)
 
 
-class Shapes(lark.Transformer):
-    """Applied inline by the LALR parser: no tree is built, each command
-    comes out as (rule, tokens) for parse.py to give its meaning."""
-
-    def start(self, children):
-        return children
-
-    def option(self, children):
-        return "option", children
-
-    def qmp_words(self, children):
-        return "qmp_words", children
-
-    def qmp_json(self, children):
-        return "qmp_json", children
-
-    def raw(self, children):
-        return "raw", children
-
-    def include(self, children):
-        return "include", children
-
-
-UnexpectedCharacters = lark.exceptions.UnexpectedCharacters
-UnexpectedToken = lark.exceptions.UnexpectedToken
-
-
-_OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False)
-
-
-@functools.cache             # a memo of a pure function: the tables, built once per process
-def parser() -> lark.Lark:
+@functools.cache             # a memo of a pure function: the tables, read once per process
+def parser() -> lalr.Parser:
     text = _grammar_text()
-    # Building the LALR tables takes about 40 ms, more than parsing a long
-    # script: they are kept, keyed by the grammar and lark's version.  As
-    # JSON, not with lark's own cache, which is a pickle (code, if someone
-    # else could write the cache).
-    key = hashlib.sha256((lark.__version__ + text).encode()).hexdigest()[:16]
-    path = os.path.join(cache.directory(), f"grammar-{key}.json")
+    key = f"{lalr.FORMAT}\0{_lark_version()}\0{text}"
+    data = key.encode()
+    path = os.path.join(cache.directory(),
+                        f"grammar-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.json")
     kept = cache.read_json(path)
-    if kept is not None:
+    if isinstance(kept, dict) and kept.get("key") == key:
         try:
-            # _load_from_dict is how lark's standalone parsers load their tables
-            return lark.Lark._load_from_dict(_decode(kept["data"]), _decode(kept["memo"]),
-                                             transformer=Shapes())
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError, AssertionError):
-            pass                # tables of another shape: build them again
-    built = lark.Lark(text, transformer=Shapes(), **_OPTIONS)
-    data, memo = built.memo_serialize([TerminalDef, Rule])
-    for option in ("transformer", "tree_class"):      # objects; given again at load
-        data["options"].pop(option, None)
+            return lalr.Parser(kept["tables"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, re.error):
+            pass                # tables of another shape: built again
+    tables = build(text)
     try:
-        cache.write_json(path, {"data": _encode(data), "memo": _encode(memo)})
+        cache.write_json(path, {"key": key, "tables": tables})
     except (OSError, TypeError, ValueError):
         pass                    # tables that cannot be kept are no error
-    return built
+    return lalr.Parser(tables)
 
 
-# lark's tables are plain data but for dicts keyed by numbers and tuples:
-# tagged, so JSON keeps them.
-_INT_KEYS, _TUPLE = "\0int-keys", "\0tuple"
+def build(text: str | None = None) -> dict:
+    """The grammar's tables, from lark."""
+    import lark                 # see the docstring
+    return lalr.tables_of(lark.Lark(text or _grammar_text(), **OPTIONS))
 
 
-def _encode(value):
-    if isinstance(value, dict):
-        if all(isinstance(k, str) for k in value):
-            return {k: _encode(v) for k, v in value.items()}
-        return {_INT_KEYS: [[k, _encode(v)] for k, v in value.items()]}
-    if isinstance(value, tuple):
-        return {_TUPLE: [_encode(v) for v in value]}
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value):
-    if isinstance(value, dict):
-        if _INT_KEYS in value:
-            return {k: _decode(v) for k, v in value[_INT_KEYS]}
-        if _TUPLE in value:
-            return tuple(_decode(v) for v in value[_TUPLE])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
+def _lark_version() -> str:
+    """lark's version as its package says it, read without importing lark
+    (the first lark/__init__.py on sys.path is the one an import would load)."""
+    for folder in sys.path:
+        try:
+            with open(os.path.join(folder or ".", "lark", "__init__.py"), encoding="utf-8") as f:
+                found = re.search(r"""^__version__\s*=\s*["']([^"']+)""", f.read(), re.M)
+        except OSError:
+            continue
+        return found.group(1) if found else "unknown"
+    return "none"
 
 
 def _grammar_text() -> str:

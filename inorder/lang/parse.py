@@ -50,7 +50,7 @@ def parse_file(path: str, *, included_from: Location | None = None,
 
 def parse_text(source: Source) -> list[Command | tuple[str, Location]]:
     """Parse one source; includes are returned as (path, location) pairs."""
-    from . import grammar       # lark, 70 to 100 ms: only when there is text to parse
+    from . import grammar       # its tables: only when there is text to parse
     text = source.text
     if not text.endswith("\n"):
         text += "\n"
