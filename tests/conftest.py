@@ -64,6 +64,36 @@ def _processes(pattern: str) -> set[int]:
     return {int(p) for p in out.stdout.split()} - {os.getpid()}
 
 
+TOKEN = "INORDER_TEST_TOKEN"
+
+
+def _token(pid: int) -> str | None:
+    """The test token in a process's environment (None: none, or gone)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            for entry in f.read().split(b"\0"):
+                if entry.startswith(TOKEN.encode() + b"="):
+                    return entry.split(b"=", 1)[1].decode()
+    except OSError:
+        pass
+    return None
+
+
+def _describe(pid: int) -> str:
+    """What a process left behind is: enough to tell whose it was."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return f"{pid} (gone)"
+    words = " ".join(a.decode(errors="replace") for a in argv)[:300]
+    return (f"{pid}: state {fields[0]}, parent {fields[1]}, {age:.1f} s old, "
+            f"token {_token(pid)}: {words}")
+
+
 def _fds() -> set[str]:
     """This process's open sockets and pipes (what a test's clients leave)."""
     out = set()
@@ -86,17 +116,24 @@ def nothing_leaks(request, tmp_path):
     if "unit" in request.keywords:
         yield
         return
+    # each test's processes carry its token in their environment (QEMU
+    # inherits inorder-qemu's): a process another test run started, with
+    # another token, is not this test's; one without a token (libvirt's
+    # QEMU, whose environment libvirt sets) still counts
+    token = uuid.uuid4().hex
+    request.getfixturevalue("env")["env"][TOKEN] = token
     qemus, ours, fds = _processes("qemu-system"), _processes("-m inorder"), _fds()
     yield
     deadline = time.monotonic() + 15
     while True:                      # what the test ended may take a moment to go
-        left_qemu = _processes("qemu-system") - qemus
-        left_ours = _processes("-m inorder") - ours
+        left_qemu = {p for p in _processes("qemu-system") - qemus if _token(p) in (token, None)}
+        left_ours = {p for p in _processes("-m inorder") - ours if _token(p) in (token, None)}
         if not (left_qemu or left_ours) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert not left_qemu, f"QEMU processes left: {sorted(left_qemu)}"
-    assert not left_ours, f"inorder-qemu processes left: {sorted(left_ours)}"
+    assert not left_qemu, "QEMU processes left: " + "; ".join(map(_describe, sorted(left_qemu)))
+    assert not left_ours, "inorder-qemu processes left: " + \
+        "; ".join(map(_describe, sorted(left_ours)))
     temps = [str(p) for p in tmp_path.rglob(".iq*")] + \
         [str(p) for p in tmp_path.rglob(".*.inorder-*")]
     assert not temps, f"temporary files left: {temps}"
