@@ -27,7 +27,6 @@ import sys
 import zlib
 
 from . import cache
-from .errors import InorderError
 from .plan import recheck
 from .qemu import binary as binaries
 from .timing import Timings
@@ -139,7 +138,7 @@ def exec_kept(argv: list[str], inherited) -> None:
         warnings = [next(record) for _ in range(int(next(record)))]
         binary = next(record)
         qemu_argv = list(record)
-    except (OSError, ValueError, StopIteration, InorderError):
+    except (OSError, ValueError, StopIteration):
         return                      # said, at its place, the whole way
     for text in warnings:
         print(text, file=sys.stderr)
@@ -152,18 +151,22 @@ def exec_kept(argv: list[str], inherited) -> None:
 
 def _command(argv: list[str]) -> tuple[str, list[str], str] | None:
     """The key's mode, words and binary of a command line the warm start
-    takes (as cli.py makes them); None for any other."""
+    takes (as cli.py makes them); None for any other, or when the binary is
+    not to be found (the whole way says so)."""
     name = os.path.basename(argv[0])
     args = argv[1:]
     if name.startswith("qemu-system-"):
-        return (mode(True, False, False, "argv"), args,
-                binaries.resolve(binaries.stood_for(name, argv[0])))
-    if args[:1] == ["--"]:
-        return mode(False, False, False, "argv"), args[1:], binaries.resolve(binaries.chosen(None))
-    if args and not args[0].startswith("-"):
-        return (mode(False, False, False, "script"), [os.path.abspath(args[0]), *args[1:]],
-                binaries.resolve(binaries.chosen(None)))
-    return None
+        real = binaries.real_for(name, argv[0])
+        found = (mode(True, False, False, "argv"), args, real and binaries.find(real))
+    elif args[:1] == ["--"]:
+        found = (mode(False, False, False, "argv"), args[1:],
+                 binaries.find(binaries.chosen(None)))
+    elif args and not args[0].startswith("-"):
+        found = (mode(False, False, False, "script"), [os.path.abspath(args[0]), *args[1:]],
+                 binaries.find(binaries.chosen(None)))
+    else:
+        return None
+    return found if found[2] else None
 
 
 def execv(binary: str, argv: list[str], timings: Timings) -> None:
