@@ -153,6 +153,7 @@ def _marks(proc, start: float) -> dict:
 
 # inorder-qemu's marks (timing.py), in order, and what lies between them
 SHARES = (("interpreter, imports, options", "start", "main"),
+          ("warm start: the record and its checks", "main", "record"),
           ("profile of the binary (cached)", "main", "profile"),
           ("plan: kept, or parsed and planned", "profile", "plan"),
           ("checks, then exec", "plan", "exec"),

@@ -140,6 +140,7 @@ def exec_kept(argv: list[str], inherited) -> None:
         qemu_argv = list(record)
     except (OSError, ValueError, StopIteration):
         return                      # said, at its place, the whole way
+    timings.mark("record")
     for text in warnings:
         print(text, file=sys.stderr)
     inherited.unhold()

@@ -315,7 +315,7 @@ def test_a_second_start_execs_from_the_kept_record(entrance, env, tmp_path, sock
     assert not imported & NOT_ON_THE_WARM_START, sorted(imported & NOT_ON_THE_WARM_START)
     [marks] = [json.loads(l.split(" ", 1)[1]) for l in err.splitlines()
                if l.startswith("inorder-timings ")]
-    assert list(marks) == ["main", "exec"]      # no profile, no plan: the record
+    assert list(marks) == ["main", "record", "exec"]   # no profile, no plan: the record
 
 
 def test_a_new_script_is_parsed_without_importing_lark(env, tmp_path):

@@ -96,6 +96,21 @@ def tables_of(built) -> dict:
             "start": table["start_states"]["start"], "end": table["end_states"]["start"]}
 
 
+def _rule(origin: str, alias, expand1: bool, expansion: list) -> tuple:
+    """A rule as the parser uses it: its origin, what it becomes (and under
+    which name), and what becomes of each child: lark's tree builder with an
+    inline transformer."""
+    how = tuple(_DROP if is_term and filter_out else _KEEP if is_term or not name.startswith("_")
+                else _SPLICE for name, is_term, filter_out in expansion)
+    if origin.startswith("_") and alias is None:
+        kind = _INLINE
+    elif origin == "start" and alias is None:
+        kind = _CHILDREN
+    else:
+        kind = _EXPAND1 if expand1 else _NAMED
+    return origin, kind, alias or origin, how
+
+
 class _Terminal:
     __slots__ = ("name", "regexp", "priority", "max_width", "is_str", "value", "flags")
 
@@ -152,7 +167,7 @@ class Parser:
         if tables.get("format") != FORMAT:
             raise ValueError("tables of another format")
         self.states = {int(k): v for k, v in tables["states"].items()}
-        self.rules = tables["rules"]
+        self.rules = [_rule(*r) for r in tables["rules"]]
         self.start, self.end = tables["start"], tables["end"]
         terminals = {t[0]: _Terminal(*t) for t in tables["terminals"]}
         ignore = frozenset(tables["ignore"])
@@ -185,23 +200,26 @@ class Parser:
         return self._feed(stack, values, end)
 
     def _feed(self, stack: list, values: list, token: Token):
+        states, rules = self.states, self.rules
         while True:
             try:
-                action, arg = self.states[stack[-1]][token.type]
+                action, arg = states[stack[-1]][token.type]
             except KeyError:
                 raise UnexpectedToken(token) from None
             if action == _SHIFT:
                 stack.append(arg)
                 values.append(token)
                 return None
-            origin, alias, expand1, expansion = self.rules[arg]
-            size = len(expansion)
-            children = values[len(values) - size:] if size else []
+            origin, kind, name, how = rules[arg]
+            size = len(how)
             if size:
+                children = values[-size:]
                 del stack[-size:]
                 del values[-size:]
-            value = _shape(origin, alias, expand1, expansion, children)
-            stack.append(self.states[stack[-1]][origin][1])
+            else:
+                children = []
+            value = _shaped(kind, name, how, children)
+            stack.append(states[stack[-1]][origin][1])
             values.append(value)
             if token.type == "$END" and stack[-1] == self.end:
                 return value
@@ -212,23 +230,30 @@ class _Inline(list):
     parent's."""
 
 
-def _shape(origin: str, alias, expand1: bool, expansion: list, children: list):
-    out = []
-    for (name, is_term, filter_out), child in zip(expansion, children):
-        if is_term:
-            if not filter_out:
-                out.append(child)
-        elif isinstance(child, _Inline):
-            out.extend(child)
-        else:
+# what becomes of a rule's children (_rule reads it off the tables)
+_DROP, _KEEP, _SPLICE = 0, 1, 2
+# and of the rule: spliced into its parent, its children (the start rule),
+# its one child or (name, children) (a ?rule), (name, children)
+_INLINE, _CHILDREN, _EXPAND1, _NAMED = range(4)
+
+
+def _shaped(kind: int, name: str, how: tuple, children: list):
+    out: list = []
+    for what, child in zip(how, children):
+        if what == _KEEP:
             out.append(child)
-    if origin.startswith("_") and alias is None:
-        return _Inline(out)
-    if expand1 and len(out) == 1:
+        elif what == _SPLICE:
+            if out:
+                out.extend(child)
+            else:
+                out = child           # left recursion grows one list, as lark's does
+    if kind == _INLINE:
+        return out if type(out) is _Inline else _Inline(out)
+    if kind == _EXPAND1 and len(out) == 1:
         return out[0]
-    if origin == "start" and alias is None:
-        return out
-    return (alias or origin, out)
+    if type(out) is _Inline:
+        out = list(out)
+    return out if kind == _CHILDREN else (name, out)
 
 
 class _Scan:
