@@ -304,8 +304,9 @@ def _plan(options: Options, profile, timings: Timings):
                        [os.path.abspath(options.script)] + options.extra, profile)
     # Parsing, planning and keeping a plan make many objects and no cycles:
     # the collector finds nothing, yet took 40% of the time of a
-    # 40,000-command script, and enabled again before an exec it spent 10 ms
-    # on lark's objects.  It runs again before QEMU is supervised (run()).
+    # 40,000-command script, and enabled again before an exec it spent 10 to
+    # 14 ms on the parse's objects.  It runs again before QEMU is supervised
+    # (run()).
     gc.disable()
     return _load_or_make(key, options, profile, timings)
 

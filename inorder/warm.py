@@ -16,8 +16,9 @@ option, an inherited listener to hold, no record, a file that changed, a
 check that fails, an exec that fails.
 
 A record is data: words separated by NUL (no word of an argv, a path or a
-script holds one; the key's own parts are words of it), in UTF-8 (surrogates passed through: an argv need not be
-UTF-8), kept like every cached file (cache.py).
+script holds one; the key's own parts are words of it), in UTF-8 with
+surrogates passed through (an argv need not be UTF-8), kept like every
+cached file (cache.py).
 """
 
 from __future__ import annotations

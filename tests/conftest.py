@@ -60,11 +60,15 @@ def qemu_version() -> str:
 
 
 def _processes(pattern: str) -> set[int]:
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    # (--: a pattern that starts with a dash is not an option of pgrep's)
+    out = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True)
     return {int(p) for p in out.stdout.split()} - {os.getpid()}
 
 
 TOKEN = "INORDER_TEST_TOKEN"
+# inorder-qemu's processes, as the tests start them: `python -m inorder` or
+# the command itself (a drop-in is named qemu-system-*)
+OURS = "-m inorder|bin/inorder-qemu"
 
 
 def _token(pid: int) -> str | None:
@@ -122,12 +126,12 @@ def nothing_leaks(request, tmp_path):
     # QEMU, whose environment libvirt sets) still counts
     token = uuid.uuid4().hex
     request.getfixturevalue("env")["env"][TOKEN] = token
-    qemus, ours, fds = _processes("qemu-system"), _processes("-m inorder"), _fds()
+    qemus, ours, fds = _processes("qemu-system"), _processes(OURS), _fds()
     yield
     deadline = time.monotonic() + 15
     while True:                      # what the test ended may take a moment to go
         left_qemu = {p for p in _processes("qemu-system") - qemus if _token(p) in (token, None)}
-        left_ours = {p for p in _processes("-m inorder") - ours if _token(p) in (token, None)}
+        left_ours = {p for p in _processes(OURS) - ours if _token(p) in (token, None)}
         if not (left_qemu or left_ours) or time.monotonic() > deadline:
             break
         time.sleep(0.05)

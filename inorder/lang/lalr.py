@@ -154,14 +154,13 @@ class _Lexer:
                 self.retype[t.name] = re.compile("|".join(f"(?P<{s.name}>{s.regexp})"
                                                           for s in unless))
         kept = [t for t in terminals if t.name not in embedded]
-        self.allowed = frozenset(t.name for t in kept)
         self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.regexp})" for t in kept)) \
             if kept else None
 
 
 class Parser:
-    """Parses a text with kept tables; `shape(name, children)` gives each
-    rule's result."""
+    """Parses a text with kept tables (tables_of): a list of (rule, tokens)
+    per command, as parse.py takes them."""
 
     def __init__(self, tables: dict):
         if tables.get("format") != FORMAT:
@@ -184,10 +183,10 @@ class Parser:
     def parse(self, text: str) -> list:
         stack = [self.start]
         values: list = []
-        lexer = _Scan(text)
+        scan = _Scan(text)
         last = None
         while True:
-            token = lexer.next(self.lexers[stack[-1]], self.root)
+            token = scan.next(self.lexers[stack[-1]], self.root)
             if token is None:
                 break
             self._feed(stack, values, token)

@@ -13,9 +13,9 @@ handling apply as without inorder-qemu.
 
 What the supervisor would have re-checked on the filesystem for a kept plan
 is checked here (and by the warm start, warm.py, which execs a kept direct
-plan before the command line is read): a monitor path must not be a file QEMU would delete to bind
-its socket (QEMU unlinks whatever is there), and a pidfile another process
-holds locked is refused at its line.
+plan before the command line is read): a monitor path must not be a file
+QEMU would delete to bind its socket (QEMU unlinks whatever is there), and a
+pidfile another process holds locked is refused at its line.
 """
 
 from __future__ import annotations
