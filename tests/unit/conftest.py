@@ -36,8 +36,7 @@ def recorded():
     return json.loads((DATA / "profile.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def profile(recorded):
+def recorded_profile(recorded: dict) -> Profile:
     """The Profile of the recorded QEMU 7.2 (its schema is read once, when
     a key=value argument first needs typing)."""
     return Profile(binary="/usr/bin/qemu-system-x86_64", version=recorded["version"],
@@ -45,6 +44,11 @@ def profile(recorded):
                    options=recorded["options"], schema_file=str(DATA / "schema.json"),
                    key=(("recorded", "qemu-7.2"),), names=recorded,
                    device_properties=json.loads((DATA / "devices.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def profile(recorded):
+    return recorded_profile(recorded)
 
 
 @pytest.fixture(scope="session")
