@@ -16,7 +16,7 @@ def main() -> int:
     inherited = Inherited.at_start()
     if not inherited.holds:                 # a hold is the whole way's (run/monitors.py)
         from .warm import exec_kept
-        exec_kept(sys.argv, inherited)      # returns only when it cannot exec
+        exec_kept(sys.argv)                 # returns only when it cannot exec
     from .cli import main as run_cli        # after the hold: see above
     return run_cli(inherited=inherited)
 

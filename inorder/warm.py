@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
 from . import cache
 from .plan import recheck
@@ -74,11 +73,9 @@ def _code() -> list[str]:
 
 def path(k: str, suffix: str) -> str:
     """Where the plan or record of key `k` is kept: the name is a checksum of
-    the key, which the file holds in full.  (crc32 and adler32 are in zlib,
-    which costs nothing to import; hashlib loads OpenSSL: 2 to 5 ms.)"""
-    data = k.encode("utf-8", "surrogatepass")
+    the key, which the file holds in full."""
     return os.path.join(cache.directory(), "plans",
-                        f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}{suffix}")
+                        cache.checksum(k.encode("utf-8", "surrogatepass")) + suffix)
 
 
 def digest(path: str) -> str | None:
@@ -92,7 +89,7 @@ def digest(path: str) -> str | None:
             data = f.read()
     except OSError:
         return None
-    return f"{len(data)}:{zlib.crc32(data):08x}:{zlib.adler32(data):08x}"
+    return f"{len(data)}:{cache.checksum(data)}"
 
 
 def keep(k: str, files: list[str], binary: str, argv: list[str], monitor_paths: list[str],
@@ -109,9 +106,10 @@ def keep(k: str, files: list[str], binary: str, argv: list[str], monitor_paths: 
     cache.write_atomically(path(k, ".exec"), "\0".join(words).encode("utf-8", "surrogatepass"))
 
 
-def exec_kept(argv: list[str], inherited) -> None:
+def exec_kept(argv: list[str]) -> None:
     """Exec QEMU from the record of this command line; return when there is
-    none that still holds (the whole way then)."""
+    none that still holds (the whole way then).  Called only when no
+    inherited listener is held (__main__.py): there is nothing to unhold."""
     timings = Timings.from_env()
     timings.mark("main")
     try:
@@ -144,7 +142,6 @@ def exec_kept(argv: list[str], inherited) -> None:
     timings.mark("record")
     for text in warnings:
         print(text, file=sys.stderr)
-    inherited.unhold()
     try:
         execv(binary, qemu_argv, timings)
     except OSError:

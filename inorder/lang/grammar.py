@@ -15,7 +15,6 @@ import functools
 import os
 import re
 import sys
-import zlib
 
 from .. import cache
 from . import lalr
@@ -30,9 +29,7 @@ OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False)
 def parser() -> lalr.Parser:
     text = _grammar_text()
     key = f"{lalr.FORMAT}\0{_lark_version()}\0{text}"
-    data = key.encode()
-    path = os.path.join(cache.directory(),
-                        f"grammar-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.json")
+    path = os.path.join(cache.directory(), f"grammar-{cache.checksum(key.encode())}.json")
     kept = cache.read_json(path)
     if isinstance(kept, dict) and kept.get("key") == key:
         try:

@@ -15,7 +15,6 @@ from inorder.plan import kept
 from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
 from inorder.qemu.profile import Profile
-from inorder.run.inherited import Inherited
 
 
 class Execd(Exception):
@@ -45,7 +44,7 @@ def execs(monkeypatch):
 
     def run(*words):
         try:
-            warm.exec_kept(["inorder-qemu", *words], Inherited())
+            warm.exec_kept(["inorder-qemu", *words])
         except Execd:
             return seen[-1]
         return None
@@ -159,7 +158,7 @@ def test_the_drop_in_gives_the_plans_warnings_again(profile, binary, monkeypatch
     monkeypatch.setattr(os, "execv", execv)
     capsys.readouterr()
     with pytest.raises(Execd):
-        warm.exec_kept(["/usr/local/bin/qemu-system-x86_64", *argv], Inherited())
+        warm.exec_kept(["/usr/local/bin/qemu-system-x86_64", *argv])
     assert seen == [[binary, *p.direct_argv]]
     assert "warning:" in capsys.readouterr().err
 
