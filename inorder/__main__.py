@@ -3,7 +3,7 @@
 Inherited listening sockets are held before anything else is imported: a
 caller such as libvirt may connect the moment it has started us
 (run/inherited.py).  Then a kept direct plan is exec'd from its record
-(warm.py) before the command line's imports (getopt, json, re, signal: 15 to
+(warm.py; the holds are taken back first) before the command line's imports (getopt, json, re, signal: 15 to
 25 ms); any other run goes the whole way (cli.py).
 """
 
@@ -14,9 +14,8 @@ from .run.inherited import Inherited
 
 def main() -> int:
     inherited = Inherited.at_start()
-    if not inherited.holds:                 # a hold is the whole way's (run/monitors.py)
-        from .warm import exec_kept
-        exec_kept(sys.argv)                 # returns only when it cannot exec
+    from .warm import exec_kept
+    exec_kept(sys.argv, inherited)          # returns only when it cannot exec
     from .cli import main as run_cli        # after the hold: see above
     return run_cli(inherited=inherited)
 

@@ -272,7 +272,7 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
         os.execv(real, [real, *options.argv])
     profile = profiles.load(binary)
     timings.mark("profile")
-    plan = _plan(options, profile, timings)
+    plan = _plan(options, profile, inherited, timings)
     timings.mark("plan")
     for loc, message in plan.warnings:
         print(render("warning", loc, message), file=sys.stderr)
@@ -293,25 +293,27 @@ def run(options: Options, inherited: Inherited, timings: Timings) -> int:
                        debug=options.debug, expect=options.expect)
 
 
-def _plan(options: Options, profile, timings: Timings):
+def _plan(options: Options, profile, inherited: Inherited, timings: Timings):
     """The kept plan, or the commands parsed and planned now (and kept)."""
     inspect = bool(options.dry_run or options.check)
     if options.argv is not None:
-        key = kept.key(warm.mode(options.compat, options.feed, inspect, "argv"), options.argv,
-                       profile)
+        mode = warm.mode(options.compat, options.feed, inspect, "argv")
+        words = options.argv
     else:
-        key = kept.key(warm.mode(options.compat, options.feed, inspect, "script"),
-                       [os.path.abspath(options.script)] + options.extra, profile)
+        mode = warm.mode(options.compat, options.feed, inspect, "script")
+        words = [os.path.abspath(options.script)] + options.extra
     # Parsing, planning and keeping a plan make many objects and no cycles:
     # the collector finds nothing, yet took 40% of the time of a
     # 40,000-command script, and enabled again before an exec it spent 10 to
     # 14 ms on the parse's objects.  It runs again before QEMU is supervised
     # (run()).
     gc.disable()
-    return _load_or_make(key, options, profile, timings)
+    return _load_or_make(mode, words, options, profile, inherited, timings)
 
 
-def _load_or_make(key, options: Options, profile, timings: Timings):
+def _load_or_make(mode: str, words: list[str], options: Options, profile,
+                  inherited: Inherited, timings: Timings):
+    key = kept.key(mode, words, profile)
     plan = kept.load(key)
     if plan is not None:
         return plan
@@ -340,7 +342,8 @@ def _load_or_make(key, options: Options, profile, timings: Timings):
     timings.mark("parse")
     plan = make_plan(commands, profile, compat=options.compat, feed=options.feed,
                      inspect=bool(options.dry_run or options.check))
-    # a plan the run execs is also kept as the warm start's exec record
-    execs = not (options.feed or options.dry_run or options.check)
-    kept.store(key, plan, files, execs=profile.binary if execs else None)
+    kept.store(key, plan, files)
+    if not (options.feed or options.dry_run or options.check):
+        # a plan the run execs is also kept as the warm start's exec record
+        kept.store_record(mode, words, plan, files, profile.binary, inherited)
     return plan

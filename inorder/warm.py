@@ -12,8 +12,13 @@ os, stat, zlib and this package's light modules: getopt, json, re and signal,
 which the command line imports, cost a start 15 to 25 ms on this project's
 machines (the README's breakdown).  Anything else goes the whole way
 (cli.py), which plans, or says at its line what is wrong: an inorder-qemu
-option, an inherited listener to hold, no record, a file that changed, a
-check that fails, an exec that fails.
+option, no record, a file that changed, a check that fails, an exec that
+fails.
+
+A record holds for the same inherited fds (their numbers and kinds), and
+for a command line that differs only in values that change at every start
+of the same VM (plan/volatile.py: libvirt's numbered folder, a transient
+domain's UUID), which it keeps as markers and fills in.
 
 A record is data: words separated by NUL (no word of an argv, a path or a
 script holds one; the key's own parts are words of it), in UTF-8 with
@@ -27,11 +32,11 @@ import os
 import sys
 
 from . import cache
-from .plan import recheck
+from .plan import recheck, volatile
 from .qemu import binary as binaries
 from .timing import Timings
 
-FORMAT = "inorder-exec 1"
+FORMAT = "inorder-exec 2"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 _ROOMS = ("", "lang", "qemu", "plan", "run")
 _GRAMMARS = (os.path.join(_PACKAGE, "grammar"), os.path.join(os.path.dirname(_PACKAGE), "grammar"))
@@ -92,38 +97,63 @@ def digest(path: str) -> str | None:
     return f"{len(data)}:{cache.checksum(data)}"
 
 
-def keep(k: str, files: list[str], binary: str, argv: list[str], monitor_paths: list[str],
-         pidfile: str | None, warnings: list[str]) -> None:
-    """Keep the exec record of a direct plan (its JSON plan is kept beside)."""
-    parts = k.split("\0")
-    words = [FORMAT, str(len(parts)), *parts, str(len(files))]
+def keep(mode: str, words: list[str], inherited, files: list[str], binary: str,
+         argv: list[str], monitor_paths: list[str], pidfile: str | None,
+         warnings: list[str]) -> None:
+    """Keep the exec record of a direct plan made for `words` in `mode`
+    (plan/kept.py keeps the plan itself), with this start's volatile values
+    as markers throughout (plan/volatile.py)."""
+    values = volatile.found(words)
+    k = record_key(mode, words, binary, inherited, values)
+    if k is None:
+        return
+    rest = [str(len(files))]
     for name in files:
-        words += [name, digest(name) or ""]
-    words += [str(len(monitor_paths)), *monitor_paths, os.path.abspath(pidfile) if pidfile else "",
-              str(len(warnings)), *warnings, binary, *argv]
-    if any("\0" in w for w in words):
+        rest += [name, digest(name) or ""]
+    rest += [str(len(monitor_paths)), *monitor_paths, os.path.abspath(pidfile) if pidfile else "",
+             str(len(warnings)), *warnings, binary, *argv]
+    if any("\0" in w or volatile.MARK in w for w in rest):
         return                      # not representable: this plan runs the whole way
-    cache.write_atomically(path(k, ".exec"), "\0".join(words).encode("utf-8", "surrogatepass"))
+    words = [FORMAT, str(len(k)), *k, *(volatile.abstract(w, values) for w in rest)]
+    cache.write_atomically(path("\0".join(k), ".exec"),
+                           "\0".join(words).encode("utf-8", "surrogatepass"))
 
 
-def exec_kept(argv: list[str]) -> None:
+def record_key(mode: str, words: list[str], binary: str, inherited,
+               values: list[tuple[str, str]]) -> list[str] | None:
+    """The key of an exec record, as its parts: the plan's key (key())
+    with the volatile values as markers, and what the inherited fds are
+    (run/inherited.py).  None when a word already holds a marker or NUL."""
+    if any(volatile.MARK in w or "\0" in w for w in words):
+        return None
+    return [*key(mode, [volatile.abstract(w, values) for w in words], binary).split("\0"),
+            *inherited.describe()]
+
+
+def exec_kept(argv: list[str], inherited) -> None:
     """Exec QEMU from the record of this command line; return when there is
-    none that still holds (the whole way then).  Called only when no
-    inherited listener is held (__main__.py): there is nothing to unhold."""
+    none that still holds (the whole way then).  `inherited`: the fds
+    __main__ looked at first, and its holds on inherited listeners, which
+    are taken back before the exec (QEMU builds the VM before its monitors
+    accept: nothing to hold for)."""
     timings = Timings.from_env()
     timings.mark("main")
     try:
         found = _command(argv)
         if found is None:
             return
-        k = key(*found)
-        data = cache.read_bytes(path(k, ".exec"))
+        mode, words, binary = found
+        values = volatile.found(words)
+        k = record_key(mode, words, binary, inherited, values)
+        if k is None:
+            return
+        data = cache.read_bytes(path("\0".join(k), ".exec"))
         if data is None:
             return
-        record = iter(data.decode("utf-8", "surrogatepass").split("\0"))
-        if next(record) != FORMAT or "\0".join(
-                [next(record) for _ in range(int(next(record)))]) != k:
+        kept = iter(data.decode("utf-8", "surrogatepass").split("\0"))
+        if next(kept) != FORMAT or [next(kept) for _ in range(int(next(kept)))] != k:
             return
+        record = (volatile.fill(word, values) for word in kept)    # this start's values
         for _ in range(int(next(record))):
             name, kept_digest = next(record), next(record)
             if (digest(name) or "") != kept_digest:
@@ -142,6 +172,7 @@ def exec_kept(argv: list[str]) -> None:
     timings.mark("record")
     for text in warnings:
         print(text, file=sys.stderr)
+    inherited.unhold()
     try:
         execv(binary, qemu_argv, timings)
     except OSError:

@@ -266,20 +266,28 @@ def test_drop_in_hands_an_inherited_monitor_socket_to_qemu_untouched(env, tmp_pa
 
 
 # what the command line imports and the warm start must not (warm.py; the
-# issue's list: no asyncio, qemu.qmp, lark, argparse or logging)
+# issue's list: no asyncio, qemu.qmp, lark, argparse or logging; socket's
+# enum and selectors, where an inherited socket is held: run/inherited.py)
 NOT_ON_THE_WARM_START = {"getopt", "json", "re", "signal", "enum", "lark", "asyncio",
-                         "qemu.qmp", "argparse", "logging", "inorder.cli", "inorder.plan.kept"}
+                         "qemu.qmp", "argparse", "logging", "inorder.cli", "inorder.plan.kept",
+                         "socket", "selectors"}
+INHERITED_FD = 40
 
 
-@pytest.mark.parametrize("entrance", ["script", "-- ARGV", "drop-in"])
+@pytest.mark.parametrize("entrance", ["script", "-- ARGV", "drop-in", "drop-in, inherited monitor"])
 def test_a_second_start_execs_from_the_kept_record(entrance, env, tmp_path, sockdir, name):
     """The warm start: the second run of the same command line execs QEMU
     from the record its first run kept, before the command line's imports,
-    and QEMU answers with the VM built, in the pid the caller started."""
+    and QEMU answers with the VM built, in the pid the caller started.  With
+    an inherited listening monitor (libvirt's way) the hold is taken back
+    before the exec, and the first client is greeted by QEMU."""
     sock = sockdir / "w.sock"
+    monitor = [f"-qmp unix:{sock},server=on,wait=off"]
+    if entrance == "drop-in, inherited monitor":
+        monitor = [f"-chardev socket,id=charmonitor,fd={INHERITED_FD},server=on,wait=off",
+                   "-mon chardev=charmonitor,id=monitor,mode=control"]
     lines = ["-accel tcg", "-display none", "-nodefaults", f"-name guest={name}", "-m 128M",
-             "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,id=nic0",
-             f"-qmp unix:{sock},server=on,wait=off"]
+             "-netdev user,id=n0", "-device virtio-net-pci,netdev=n0,id=nic0", *monitor]
     argv = [word for line in lines for word in line.split(" ", 1)]
     e = dict(env["env"], INORDER_TIMINGS="1")
     if entrance == "script":
@@ -293,9 +301,20 @@ def test_a_second_start_execs_from_the_kept_record(entrance, env, tmp_path, sock
         e["PATH"] = drop_in_path(d)
         command = [d / "qemu-system-x86_64", *argv]
     for run in ("first", "second"):
+        fds = []
+        if "inherited" in entrance:
+            import socket
+            sock.unlink(missing_ok=True)
+            with socket.socket(socket.AF_UNIX) as listener:
+                listener.bind(str(sock))
+                listener.listen(8)
+                os.dup2(listener.fileno(), INHERITED_FD)
+            fds = [INHERITED_FD]
         proc = subprocess.Popen([sys.executable, "-X", "importtime", *map(str, command)],
                                 env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=tmp_path)
+                                text=True, cwd=tmp_path, pass_fds=fds)
+        for fd in fds:
+            os.close(fd)
         try:
             mon = Monitor(sock)
         except Exception:

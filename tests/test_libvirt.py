@@ -93,6 +93,36 @@ def test_domain_boots_through_inorder_qemu_as_on_qemu(work):
     assert len(devices) >= 8          # root ports, virtio disk and NIC behind them, ...
 
 
+def test_the_next_start_of_a_domain_execs_from_its_record(work):
+    """libvirt gives each start a new numbered folder and a transient domain
+    a new UUID: the record of the first start serves the next, with the next
+    start's values (inorder/plan/volatile.py)."""
+    emulator = lv.drop_in(work / "bin")
+    name = domain_name()
+    serial = work / f"{name}.serial"
+    text = lv.xml(name, str(emulator), lv.qcow2(work / f"{name}.qcow2"), serial,
+                  env={"INORDER_TIMINGS": "1"})
+    seen = []
+    for _ in range(2):
+        serial.unlink(missing_ok=True)
+        lv.create(text, work)
+        pid = lv.pid_of(name)
+        assert is_qemu(pid)
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+        folder = re.search(r"/domain-(\d+)-", argv).group(1)
+        uuid_ = lv.virsh("domuuid", name).stdout.strip()
+        # QEMU read this start's master key and got this start's UUID
+        assert booted(serial)
+        assert f"\0-uuid\0{uuid_}\0" in argv
+        seen.append((folder, uuid_))
+        destroy_leaves_nothing(name, work / "bin")
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]
+    marks = [json.loads(m) for m in re.findall(r"inorder-timings (\{.*\})", log_of(name))]
+    assert len(marks) == 2, log_of(name)
+    assert "plan" in marks[0] and "record" not in marks[0]        # the whole way
+    assert "record" in marks[1] and "plan" not in marks[1]        # the warm start
+
+
 def test_capability_probe_answers_as_qemu(work):
     emulator = lv.drop_in(work / "fresh")        # a path libvirt has never probed
     ours = lv.virsh("domcapabilities", "--emulatorbin", str(emulator), "--arch", "x86_64",

@@ -11,8 +11,8 @@ never code.  A direct plan that runs (not --check, --dry-run or --feed) is
 also kept as an exec record, which the warm start execs from (warm.py).
 
 What a plan checked on the filesystem is checked again when it runs (monitor
-paths, a pidfile: plan/recheck.py); plans that use inherited file descriptors
-are not kept, since those differ between runs.
+paths, a pidfile: plan/recheck.py).  A plan with a monitor on an inherited
+fd is not kept; its exec record is, keyed also by what the fds are.
 """
 
 from __future__ import annotations
@@ -50,18 +50,28 @@ def load(k: str):
         return None                 # not a plan of this format: rebuilt and kept anew
 
 
-def store(k: str, plan, files: list[str], execs: str | None = None) -> None:
-    """Keep `plan`; with `execs` (the binary) the run would exec it: keep its
-    exec record too."""
+def store(k: str, plan, files: list[str]) -> None:
+    """Keep `plan` (not one with a monitor on an inherited fd: the supervisor
+    holds it by number)."""
     if any(m.inherited_fd is not None for m in plan.monitors):
         return
     try:
         text = json.dumps({"key": k, "files": [[path, warm.digest(path)] for path in files],
                            "plan": to_data(plan)})
         cache.write_atomically(_path(k), text.encode())
-        if execs is not None and plan.direct:
-            warm.keep(k, files, execs, plan.direct_argv,
-                      [m.opts["path"] for m in bound(plan.monitors)], plan.pidfile,
-                      [render("warning", loc, message) for loc, message in plan.warnings])
     except (OSError, ValueError, RecursionError):
         pass                      # a plan that cannot be kept is no error
+
+
+def store_record(mode: str, words: list[str], plan, files: list[str], binary: str,
+                 inherited) -> None:
+    """Keep the exec record of a direct plan the run execs (warm.py), also
+    for inherited fds: the record's key says what they are."""
+    if not plan.direct:
+        return
+    try:
+        warm.keep(mode, words, inherited, files, binary, plan.direct_argv,
+                  [m.opts["path"] for m in bound(plan.monitors)], plan.pidfile,
+                  [render("warning", loc, message) for loc, message in plan.warnings])
+    except (OSError, ValueError):
+        pass                      # a record that cannot be kept is no error

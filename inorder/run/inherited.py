@@ -12,8 +12,14 @@ Every other inheritable fd is kept as it is for QEMU, which gets them all, as
 it would have had them without inorder-qemu (-add-fd fd=N, fd=N, a pidfile
 lock).
 
-This runs before anything else at every start, so socket, struct and select
-are imported only once an inherited socket is seen (socket alone: 2 to 7 ms).
+This runs before anything else at every start, and under libvirt the warm
+start (warm.py) follows it: the sockets are handled with _socket, the C
+module under socket, which imports in a fraction of a millisecond where
+socket's enum, selectors and array cost a start about 10 ms; struct and
+select only once an inherited socket is seen.  A monitor that takes a hold
+over (run/monitors.py) gets it as a socket.socket.
+
+What the fds are is part of a kept exec record's key (describe()).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class Inherited:
         self.fds: list[int] = []      # every inheritable fd above 2
         self.holds: dict = {}         # inherited listening fd -> our hold connection
         self.beaten: set[int] = set() # inherited fds with a client queued before our hold
+        self.kinds: list[str] = []    # "FD:KIND" of each of self.fds (describe())
+        self.listening: set[int] = set()  # inherited listening sockets, held or not
 
     @classmethod
     def at_start(cls) -> Inherited:
@@ -43,26 +51,37 @@ class Inherited:
             try:
                 if not os.get_inheritable(fd):        # the directory listing itself, say
                     continue
+                mode = os.fstat(fd).st_mode
                 self.fds.append(fd)
-                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                self.kinds.append(f"{fd}:{stat.S_IFMT(mode):o}")
+                if stat.S_ISSOCK(mode):
                     self._hold(fd)
             except OSError:
                 continue
+        self.fds.sort()
+        self.kinds.sort()
         return self
 
+    def describe(self) -> list[str]:
+        """What the fds are: a plan made with these fds holds for the same
+        numbers of the same kinds (file, pipe, socket, and whether a socket
+        listens: the planner refuses a monitor on a connected one)."""
+        return self.kinds + [f"{fd}:listening" for fd in sorted(self.listening)]
+
     def _hold(self, fd: int) -> None:
-        import socket                    # see the docstring
-        listener = socket.socket(fileno=os.dup(fd))
+        import _socket                   # see the docstring
+        listener = _socket.socket(fileno=os.dup(fd))
         try:
-            if listener.type != socket.SOCK_STREAM or \
-                    not listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            if listener.type != _socket.SOCK_STREAM or \
+                    not listener.getsockopt(_socket.SOL_SOCKET, _socket.SO_ACCEPTCONN):
                 return
+            self.listening.add(fd)
             address = listener.getsockname()
             if not address:                   # an unnamed socket: nothing to connect to
                 return
             if queue_length(listener):
                 self.beaten.add(fd)
-            hold = socket.socket(listener.family, socket.SOCK_STREAM)
+            hold = _socket.socket(listener.family, _socket.SOCK_STREAM)
             try:
                 hold.connect(address)
             except OSError:
@@ -76,7 +95,11 @@ class Inherited:
 
     def take_hold(self, fd: int):
         """A monitor takes over the hold on its inherited fd (None if none)."""
-        return self.holds.pop(fd, None)
+        hold = self.holds.pop(fd, None)
+        if hold is None:
+            return None
+        import socket
+        return socket.socket(fileno=hold.detach())
 
     def release_all(self) -> None:
         """The release: close the holds no monitor took over."""
@@ -91,16 +114,16 @@ class Inherited:
         that client is done."""
         if not self.holds:
             return
+        import _socket
         import select
-        import socket
         while self.holds:
             fd, hold = self.holds.popitem()
             try:
                 if fd not in self.beaten:
-                    listener = socket.socket(fileno=os.dup(fd))
+                    listener = _socket.socket(fileno=os.dup(fd))
                     try:
                         if queue_length(listener) == 1 and select.select([listener], [], [], 0)[0]:
-                            listener.accept()[0].close()
+                            os.close(listener._accept()[0])
                     finally:
                         listener.close()
             except OSError:
@@ -110,13 +133,14 @@ class Inherited:
 
 
 def queue_length(listener) -> int | None:
-    """How many connections wait in a listening socket's accept queue."""
-    import socket
+    """How many connections wait in a listening socket's accept queue (a
+    socket.socket or a _socket.socket)."""
+    import _socket
     import struct
     try:
-        if listener.family == socket.AF_UNIX:
+        if listener.family == _socket.AF_UNIX:
             return _unix_queue(os.fstat(listener.fileno()).st_ino)
-        info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        info = listener.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_INFO, 104)
         return struct.unpack_from("=I", info, 24)[0]      # tcpi_unacked: the backlog
     except OSError:
         return None
@@ -126,13 +150,16 @@ _SOCK_DIAG_BY_FAMILY, _TCP_LISTEN, _UDIAG_SHOW_RQLEN, _UNIX_DIAG_RQLEN = 20, 10,
 
 
 def _unix_queue(ino: int) -> int | None:
-    import socket
+    import _socket
     import struct
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4) as nl:   # NETLINK_SOCK_DIAG
-        req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, 1 << _TCP_LISTEN, ino,
+    nl = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, 4)   # NETLINK_SOCK_DIAG
+    try:
+        req = struct.pack("=BBHIIIII", _socket.AF_UNIX, 0, 0, 1 << _TCP_LISTEN, ino,
                           _UDIAG_SHOW_RQLEN, 0xFFFFFFFF, 0xFFFFFFFF)
         nl.send(struct.pack("=IHHII", 16 + len(req), _SOCK_DIAG_BY_FAMILY, 1, 1, 0) + req)
         data = nl.recv(65536)
+    finally:
+        nl.close()
     length, kind = struct.unpack_from("=IH", data)
     if kind != _SOCK_DIAG_BY_FAMILY:
         return None

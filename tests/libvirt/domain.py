@@ -46,13 +46,18 @@ def virsh(*args: str, check: bool = True, timeout: float = 120) -> subprocess.Co
 
 
 def xml(name: str, emulator: str, disk: Path, serial: Path,
-        commandline: list[str] = ()) -> str:
-    """The domain; `commandline` is a <qemu:commandline> passthrough."""
+        commandline: list[str] = (), env: dict[str, str] | None = None) -> str:
+    """The domain; `commandline` is a <qemu:commandline> passthrough, `env`
+    the emulator's environment there."""
     g = guest()
     passthrough = ""
-    if commandline:
+    if commandline or env:
+        quote = {chr(39): '&apos;'}
         passthrough = "<qemu:commandline>" + "".join(
-            f"<qemu:arg value='{escape(a, {chr(39): '&apos;'})}'/>" for a in commandline
+            f"<qemu:arg value='{escape(a, quote)}'/>" for a in commandline
+        ) + "".join(
+            f"<qemu:env name='{escape(k, quote)}' value='{escape(v, quote)}'/>"
+            for k, v in (env or {}).items()
         ) + "</qemu:commandline>"
     return f"""<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>{name}</name>

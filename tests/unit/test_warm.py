@@ -15,6 +15,7 @@ from inorder.plan import kept
 from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
 from inorder.qemu.profile import Profile
+from inorder.run.inherited import Inherited
 
 
 class Execd(Exception):
@@ -44,7 +45,7 @@ def execs(monkeypatch):
 
     def run(*words):
         try:
-            warm.exec_kept(["inorder-qemu", *words])
+            warm.exec_kept(["inorder-qemu", *words], Inherited())
         except Execd:
             return seen[-1]
         return None
@@ -57,9 +58,9 @@ def keep(script: str, profile, binary: str, extra=(), compat=False):
                    profile.options, profile.schema_file, names={}, device_properties={})
     files: list[str] = []
     p = plan(parse_file(script, files=files), mine, compat=compat)
-    k = kept.key(warm.mode(compat, False, False, "script"), [os.path.abspath(script), *extra],
-                 mine)
-    kept.store(k, p, files, execs=binary)
+    mode, words = warm.mode(compat, False, False, "script"), [os.path.abspath(script), *extra]
+    kept.store(kept.key(mode, words, mine), p, files)
+    kept.store_record(mode, words, p, files, binary, Inherited())
     return p
 
 
@@ -72,7 +73,7 @@ def test_a_kept_direct_plan_is_execd_from_its_record(write, profile, binary, exe
     assert execs(script) == [binary, *p.direct_argv]
     [record] = [n for n in os.listdir(tmp_path / "inorder-cache" / "plans") if n.endswith(".exec")]
     data = (tmp_path / "inorder-cache" / "plans" / record).read_bytes()
-    assert data.startswith(b"inorder-exec 1\0")      # words, not code
+    assert data.startswith(b"inorder-exec 2\0")      # words, not code
 
 
 def test_no_record_goes_the_whole_way(write, binary, execs):
@@ -133,7 +134,7 @@ def test_a_damaged_or_untrusted_record_goes_the_whole_way(write, profile, binary
     [record] = [plans / n for n in os.listdir(plans) if n.endswith(".exec")]
     good = record.read_bytes()
     for bad in (good[:len(good) // 2], good.replace(b"\0", b"\n"), b"\xff\xfe", b"",
-                good.replace(b"inorder-exec 1", b"inorder-exec 9")):
+                good.replace(b"inorder-exec 2", b"inorder-exec 9")):
         record.write_bytes(bad)
         assert execs(script) is None, bad
     record.write_bytes(good)
@@ -149,7 +150,7 @@ def test_the_drop_in_gives_the_plans_warnings_again(profile, binary, monkeypatch
                    profile.options, profile.schema_file, names={}, device_properties={})
     p = plan(parse_argv(argv, mine.options, JSON_OPTIONS), mine, compat=True)
     assert p.direct and p.warnings
-    kept.store(kept.key(warm.mode(True, False, False, "argv"), argv, mine), p, [], execs=binary)
+    kept.store_record(warm.mode(True, False, False, "argv"), argv, p, [], binary, Inherited())
     seen = []
 
     def execv(path, words):
@@ -158,7 +159,7 @@ def test_the_drop_in_gives_the_plans_warnings_again(profile, binary, monkeypatch
     monkeypatch.setattr(os, "execv", execv)
     capsys.readouterr()
     with pytest.raises(Execd):
-        warm.exec_kept(["/usr/local/bin/qemu-system-x86_64", *argv])
+        warm.exec_kept(["/usr/local/bin/qemu-system-x86_64", *argv], Inherited())
     assert seen == [[binary, *p.direct_argv]]
     assert "warning:" in capsys.readouterr().err
 
@@ -169,6 +170,6 @@ def test_an_argv_word_that_is_not_utf8_survives_the_record(profile, binary, exec
     mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
                    profile.options, profile.schema_file, names={}, device_properties={})
     p = plan(parse_argv(argv, mine.options, JSON_OPTIONS), mine)
-    kept.store(kept.key(warm.mode(False, False, False, "argv"), argv, mine), p, [], execs=binary)
+    kept.store_record(warm.mode(False, False, False, "argv"), argv, p, [], binary, Inherited())
     assert execs("--", *argv) == [binary, *p.direct_argv]
     assert os.fsdecode(b"caf\xe9") in p.direct_argv
