@@ -63,9 +63,15 @@ def key(mode: str, words: list[str], binary: str) -> str:
                       binary, os.path.realpath(binary), *stamp])
 
 
+_CODE: list[str] = []
+
+
 def _code() -> list[str]:
-    """The package's modules and grammar, with their mtimes."""
-    out = []
+    """The package's modules and grammar, with their mtimes: read once per
+    run (a warm miss asks again for the plan's key, cli.py)."""
+    if _CODE:
+        return _CODE
+    out = _CODE
     for folder in [os.path.join(_PACKAGE, room) for room in _ROOMS] + list(_GRAMMARS):
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
