@@ -13,7 +13,8 @@ absolute times).
    equivalent script or argv, inorder-qemu's exec path (a plan that needs no
    feed: small, ~100 devices), its feed path (the same with one QMP command),
    the drop-in, and the cold first run of the small script (no kept plan);
-   inorder-qemu's share broken down from its INORDER_TIMINGS marks;
+   inorder-qemu's share broken down from its INORDER_TIMINGS marks; and the
+   floor of the exec path: the same interpreter exec'ing QEMU at once;
 2. the interpreter's own start, the floor of any Python front end:
    `python -c pass`, and with `-S` (no site: what the venv costs);
 3. feed cost per command: 1,000 QMP commands fed by inorder-qemu versus a
@@ -188,6 +189,10 @@ def start_times(runs: int, tmp: Path, env, quick: bool) -> dict[str, dict]:
     variants = {   # name: (command, env, before, what it is compared with)
         "bare QEMU, small": ([QEMU, *to_argv(small_lines)], None, None, None),
         "bare QEMU, large": ([QEMU, *to_argv(large_lines)], None, None, None),
+        # the floor under any Python front end: the interpreter, then the exec
+        "python execs QEMU at once, small": (
+            [sys.executable, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])",
+             QEMU, *to_argv(small_lines)], None, None, "bare QEMU, small"),
         "exec path, small": ([*INORDER, str(scripts["small"])], env, None, "bare QEMU, small"),
         "exec path, large": ([*INORDER, str(scripts["large"])], env, None, "bare QEMU, large"),
         "feed path, small": ([*INORDER, str(scripts["small-fed"])], env, None,

@@ -3,8 +3,9 @@
 Inherited listening sockets are held before anything else is imported: a
 caller such as libvirt may connect the moment it has started us
 (run/inherited.py).  Then a kept direct plan is exec'd from its record
-(warm.py; the holds are taken back first) before the command line's imports (getopt, json, re, signal: 15 to
-25 ms); any other run goes the whole way (cli.py).
+(warm.py; the holds are taken back first) before the command line's imports
+(getopt, json, re, signal: 15 to 25 ms); any other run goes the whole way
+(cli.py).
 """
 
 import sys

@@ -14,6 +14,7 @@ def test_bench_quick_prints_the_table():
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     for row in ("time to running: bare QEMU, small", "time to running: exec path, small",
+                "time to running: python execs QEMU at once, small",
                 "time to running: exec path, large", "time to running: feed path, small",
                 "time to running: drop-in, small", "time to running: cold first run, small",
                 "start to exit: `python -c pass`", "feed, per command", "parse + plan",

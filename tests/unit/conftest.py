@@ -90,3 +90,15 @@ def write(tmp_path):
         path.write_text("".join(line + "\n" for line in lines))
         return str(path)
     return write
+
+
+@pytest.fixture
+def binary(tmp_path, monkeypatch):
+    """A stand-in QEMU binary, chosen as $INORDER_QEMU is (the warm start's
+    tests: its size and mtime are in a record's key)."""
+    path = tmp_path / "bin" / "qemu-system-x86_64"
+    path.parent.mkdir()
+    path.write_bytes(b"#!/bin/false\n")
+    path.chmod(0o755)
+    monkeypatch.setenv("INORDER_QEMU", str(path))
+    return str(path)

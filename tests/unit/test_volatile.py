@@ -17,6 +17,8 @@ from inorder.qemu.options import JSON_OPTIONS
 from inorder.qemu.profile import Profile
 from inorder.run.inherited import Inherited
 
+from .test_warm import Execd
+
 UUID = "082ebe99-523d-437b-b3a7-7c19a8831984"
 
 
@@ -117,20 +119,6 @@ def test_the_planner_passes_the_values_through(profile, monitor_fd):
                       p.direct))
     assert plans[0] == plans[1]
     assert plans[0][3] is True
-
-
-@pytest.fixture
-def binary(tmp_path, monkeypatch):
-    path = tmp_path / "bin" / "qemu-system-x86_64"
-    path.parent.mkdir()
-    path.write_bytes(b"#!/bin/false\n")
-    path.chmod(0o755)
-    monkeypatch.setenv("INORDER_QEMU", str(path))
-    return str(path)
-
-
-class Execd(Exception):
-    pass
 
 
 def test_one_record_serves_the_next_start_with_its_own_values(profile, binary, tmp_path,

@@ -23,17 +23,6 @@ class Execd(Exception):
 
 
 @pytest.fixture
-def binary(tmp_path, monkeypatch):
-    """A stand-in QEMU binary, chosen as $INORDER_QEMU is."""
-    path = tmp_path / "bin" / "qemu-system-x86_64"
-    path.parent.mkdir()
-    path.write_bytes(b"#!/bin/false\n")
-    path.chmod(0o755)
-    monkeypatch.setenv("INORDER_QEMU", str(path))
-    return str(path)
-
-
-@pytest.fixture
 def execs(monkeypatch):
     """What the warm start would exec: [binary, argv...], or None."""
     seen = []
