@@ -4,9 +4,9 @@ A caller such as libvirt passes its monitor as a listening socket (`fd=N`)
 and connects to it right after starting the emulator.  The first connection
 in the accept queue is the one QEMU greets first, so inorder-qemu connects its
 hold connection before doing anything else (before parsing, before the heavy
-imports): about 20 ms after exec.  A client faster than that is first in the
-queue: inorder-qemu sees it in the queue length (sock_diag for unix sockets,
-TCP_INFO for TCP) and warns.
+imports): 10 to 20 ms after exec, the interpreter's start.  A client faster
+than that is first in the queue: inorder-qemu sees it in the queue length
+(sock_diag for unix sockets, TCP_INFO for TCP) and warns.
 
 Every other inheritable fd is kept as it is for QEMU, which gets them all, as
 it would have had them without inorder-qemu (-add-fd fd=N, fd=N, a pidfile
