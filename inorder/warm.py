@@ -53,14 +53,18 @@ def key(mode: str, words: list[str], binary: str) -> str:
     """Everything a kept plan depends on, but the files it read: this code
     and grammar, the mode, the command line's words, the working directory
     (relative paths), and the binary (as its profile is keyed)."""
+    return "\0".join(_key_parts(mode, words, binary))
+
+
+def _key_parts(mode: str, words: list[str], binary: str) -> list[str]:
     try:
         st = os.stat(binary)
         stamp = [str(st.st_size), str(st.st_mtime_ns)]
     except OSError:
         stamp = ["", ""]              # gone since it was resolved: no plan of it matches
     code = _code()
-    return "\0".join([str(len(code)), *code, mode, str(len(words)), *words, os.getcwd(),
-                      binary, os.path.realpath(binary), *stamp])
+    return [str(len(code)), *code, mode, str(len(words)), *words, os.getcwd(),
+            binary, os.path.realpath(binary), *stamp]
 
 
 _CODE: list[str] = []
@@ -132,7 +136,7 @@ def record_key(mode: str, words: list[str], binary: str, inherited,
     (run/inherited.py).  None when a word already holds a marker or NUL."""
     if any(volatile.MARK in w or "\0" in w for w in words):
         return None
-    return [*key(mode, [volatile.abstract(w, values) for w in words], binary).split("\0"),
+    return [*_key_parts(mode, [volatile.abstract(w, values) for w in words], binary),
             *inherited.describe()]
 
 

@@ -17,7 +17,7 @@ start (warm.py) follows it: the sockets are handled with _socket, the C
 module under socket, which imports in a fraction of a millisecond where
 socket's enum, selectors and array cost a start about 10 ms; struct and
 select only once an inherited socket is seen.  A monitor that takes a hold
-over (run/monitors.py) gets it as a socket.socket.
+over (run/monitors.py) only selects on it and closes it, as on its own.
 
 What the fds are is part of a kept exec record's key (describe()).
 """
@@ -95,11 +95,7 @@ class Inherited:
 
     def take_hold(self, fd: int):
         """A monitor takes over the hold on its inherited fd (None if none)."""
-        hold = self.holds.pop(fd, None)
-        if hold is None:
-            return None
-        import socket
-        return socket.socket(fileno=hold.detach())
+        return self.holds.pop(fd, None)
 
     def release_all(self) -> None:
         """The release: close the holds no monitor took over."""

@@ -47,7 +47,7 @@ class HeldMonitor:
     def __init__(self, spec: MonitorSpec):
         self.spec = spec
         self.listener: socket.socket | None = None
-        self.hold: socket.socket | None = None
+        self.hold = None    # a socket.socket, or the _socket one run/inherited.py made
         self.fd: int | None = None            # the listening socket QEMU inherits
         self.words: list[str] | None = None   # what QEMU gets instead of the step's argv
         self.bound_path: str | None = None    # a unix path we created: removed at the end
