@@ -102,3 +102,10 @@ def binary(tmp_path, monkeypatch):
     path.chmod(0o755)
     monkeypatch.setenv("INORDER_QEMU", str(path))
     return str(path)
+
+
+def for_binary(profile: Profile, binary: str) -> Profile:
+    """The recorded profile as the stand-in `binary`'s (a record's key holds
+    the binary's path and stamp), without names or device properties."""
+    return Profile(binary, profile.version, profile.commands, profile.preconfig,
+                   profile.options, profile.schema_file, names={}, device_properties={})

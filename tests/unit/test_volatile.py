@@ -14,9 +14,9 @@ from inorder.lang.argv import parse_argv
 from inorder.plan import kept, volatile
 from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
-from inorder.qemu.profile import Profile
 from inorder.run.inherited import Inherited
 
+from .conftest import for_binary
 from .test_warm import Execd
 
 UUID = "082ebe99-523d-437b-b3a7-7c19a8831984"
@@ -130,8 +130,7 @@ def test_one_record_serves_the_next_start_with_its_own_values(profile, binary, t
         seen.append(words)
         raise Execd()
     monkeypatch.setattr(os, "execv", execv)
-    mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
-                   profile.options, profile.schema_file, names={}, device_properties={})
+    mine = for_binary(profile, binary)
     for number in (24, 25):
         (tmp_path / f"domain-{number}-web").mkdir()
     first, second = libvirt_argv(24, UUID), libvirt_argv(25, "1" * 8 + UUID[8:])
@@ -155,8 +154,7 @@ def test_one_record_serves_the_next_start_with_its_own_values(profile, binary, t
 def test_a_record_holds_for_the_same_inherited_fds_only(profile, binary, monkeypatch):
     seen = []
     monkeypatch.setattr(os, "execv", lambda path, words: seen.append(words))
-    mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
-                   profile.options, profile.schema_file, names={}, device_properties={})
+    mine = for_binary(profile, binary)
     argv = ["-nodefaults", "-add-fd", "set=0,fd=25", "-m", "256"]
     p = plan(parse_argv(argv, mine.options, JSON_OPTIONS), mine)
     mode = warm.mode(False, False, False, "argv")

@@ -14,8 +14,9 @@ from inorder.lang.parse import parse_file
 from inorder.plan import kept
 from inorder.plan.planner import plan
 from inorder.qemu.options import JSON_OPTIONS
-from inorder.qemu.profile import Profile
 from inorder.run.inherited import Inherited
+
+from .conftest import for_binary
 
 
 class Execd(Exception):
@@ -43,8 +44,7 @@ def execs(monkeypatch):
 
 def keep(script: str, profile, binary: str, extra=(), compat=False):
     """What a first run of `script` keeps (cli._load_or_make)."""
-    mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
-                   profile.options, profile.schema_file, names={}, device_properties={})
+    mine = for_binary(profile, binary)
     files: list[str] = []
     p = plan(parse_file(script, files=files), mine, compat=compat)
     mode, words = warm.mode(compat, False, False, "script"), [os.path.abspath(script), *extra]
@@ -135,8 +135,7 @@ def test_a_damaged_or_untrusted_record_goes_the_whole_way(write, profile, binary
 def test_the_drop_in_gives_the_plans_warnings_again(profile, binary, monkeypatch, capsys):
     """As qemu-system-*: the argv's key, and its warnings at every start."""
     argv = ["-nodefaults", "-device", "virtio-net-pci,netdev=n0", "-netdev", "user,id=n0"]
-    mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
-                   profile.options, profile.schema_file, names={}, device_properties={})
+    mine = for_binary(profile, binary)
     p = plan(parse_argv(argv, mine.options, JSON_OPTIONS), mine, compat=True)
     assert p.direct and p.warnings
     kept.store_record(warm.mode(True, False, False, "argv"), argv, p, [], binary, Inherited())
@@ -156,8 +155,7 @@ def test_the_drop_in_gives_the_plans_warnings_again(profile, binary, monkeypatch
 def test_an_argv_word_that_is_not_utf8_survives_the_record(profile, binary, execs):
     """`inorder-qemu -- ARGV`, with a byte that is not UTF-8 in a word."""
     argv = ["-nodefaults", "-name", os.fsdecode(b"caf\xe9")]
-    mine = Profile(binary, profile.version, profile.commands, profile.preconfig,
-                   profile.options, profile.schema_file, names={}, device_properties={})
+    mine = for_binary(profile, binary)
     p = plan(parse_argv(argv, mine.options, JSON_OPTIONS), mine)
     kept.store_record(warm.mode(False, False, False, "argv"), argv, p, [], binary, Inherited())
     assert execs("--", *argv) == [binary, *p.direct_argv]
