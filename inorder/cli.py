@@ -314,15 +314,27 @@ def _plan(options: Options, profile, inherited: Inherited, timings: Timings):
 def _load_or_make(mode: str, words: list[str], options: Options, profile,
                   inherited: Inherited, timings: Timings):
     key = kept.key(mode, words, profile)
-    plan = kept.load(key)
-    if plan is not None:
-        return plan
+    files: list[str] = []
+    plan = kept.load(key, files)
+    if plan is None:
+        plan = _make(options, profile, timings, files)
+        kept.store(key, plan, files)
+    if not (options.feed or options.dry_run or options.check):
+        # a plan the run execs is also kept as the warm start's exec record,
+        # also when the plan was kept: a record is for the inherited fds
+        # too, which the plan's key does not name (a script first run with
+        # other fds open)
+        kept.store_record(mode, words, plan, files, profile.binary, inherited)
+    return plan
+
+
+def _make(options: Options, profile, timings: Timings, files: list[str]):
+    """Parse and plan the command line; `files` gets the files read."""
     # the language and the planner: 7 ms of imports, only when no plan is kept
     from .lang.argv import parse_argv
     from .lang.parse import parse_file
     from .lang.readconfig import expand
     from .plan.planner import plan as make_plan
-    files: list[str] = []
     if options.argv is not None:
         commands = parse_argv(options.argv, profile.options, JSON_OPTIONS)
     else:
@@ -340,10 +352,5 @@ def _load_or_make(mode: str, words: list[str], options: Options, profile,
         raise ScriptError("nothing to run: the script has no commands",
                           Location(Source(options.script), 1, 1))
     timings.mark("parse")
-    plan = make_plan(commands, profile, compat=options.compat, feed=options.feed,
+    return make_plan(commands, profile, compat=options.compat, feed=options.feed,
                      inspect=bool(options.dry_run or options.check))
-    kept.store(key, plan, files)
-    if not (options.feed or options.dry_run or options.check):
-        # a plan the run execs is also kept as the warm start's exec record
-        kept.store_record(mode, words, plan, files, profile.binary, inherited)
-    return plan

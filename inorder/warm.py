@@ -125,8 +125,10 @@ def keep(mode: str, words: list[str], inherited, files: list[str], binary: str,
     if any("\0" in w or volatile.MARK in w for w in rest):
         return                      # not representable: this plan runs the whole way
     words = [FORMAT, str(len(k)), *k, *(volatile.abstract(w, values) for w in rest)]
-    cache.write_atomically(path("\0".join(k), ".exec"),
-                           "\0".join(words).encode("utf-8", "surrogatepass"))
+    data = "\0".join(words).encode("utf-8", "surrogatepass")
+    where = path("\0".join(k), ".exec")
+    if cache.read_bytes(where) != data:    # a kept plan's run keeps its record once
+        cache.write_atomically(where, data)
 
 
 def record_key(mode: str, words: list[str], binary: str, inherited,

@@ -35,17 +35,23 @@ def _path(k: str) -> str:
     return warm.path(k, ".json")
 
 
-def load(k: str):
+def load(k: str, files: list[str] | None = None):
     """The kept plan for key `k`, or None: none kept, or kept for another key
-    or other files, or not to be trusted (cache.py), or damaged."""
+    or other files, or not to be trusted (cache.py), or damaged.  `files`,
+    when given, gets the files the plan was made from."""
     stored = cache.read_json(_path(k))
     if not isinstance(stored, dict) or stored.get("key") != k:
         return None
     try:
+        read = []
         for path, digest in stored["files"]:
             if warm.digest(path) != digest:
                 return None
-        return from_data(stored["plan"])
+            read.append(path)
+        plan = from_data(stored["plan"])
+        if files is not None:
+            files += read
+        return plan
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError):
         return None                 # not a plan of this format: rebuilt and kept anew
 

@@ -160,3 +160,39 @@ def test_an_argv_word_that_is_not_utf8_survives_the_record(profile, binary, exec
     kept.store_record(warm.mode(False, False, False, "argv"), argv, p, [], binary, Inherited())
     assert execs("--", *argv) == [binary, *p.direct_argv]
     assert os.fsdecode(b"caf\xe9") in p.direct_argv
+
+
+class Replaced(BaseException):
+    """os.execv was called under cli.main (which turns an Exception into
+    an internal error)."""
+
+
+def test_a_plan_kept_under_other_fds_gets_a_record_for_these(write, profile, binary,
+                                                             monkeypatch):
+    """A script first run from a shell with fds open, then from a caller
+    with none: the second run loads the kept plan, and keeps an exec record
+    for its own fds (a record's key names them, a plan's does not), so the
+    third start is warm."""
+    from inorder import cli
+    from inorder.qemu import profile as profiles
+    monkeypatch.setattr(profiles, "load", lambda binary: for_binary(profile, binary))
+    script = write("vm.qcmd", "-nodefaults", "-m 256M")
+    seen = []
+
+    def execv(path, words):
+        seen.append(words)
+        raise Replaced()
+    monkeypatch.setattr(os, "execv", execv)
+    shell = Inherited()
+    shell.fds, shell.kinds = [10], ["10:10000"]          # a pipe the shell left open
+    with pytest.raises(Replaced):
+        cli.main([script], shell)
+    monkeypatch.setattr(kept, "from_data", lambda data, made=kept.from_data: seen.append("kept")
+                        or made(data))
+    with pytest.raises(Replaced):
+        cli.main([script], Inherited())
+    assert seen[1] == "kept"                             # the plan was not made again
+    assert seen[0] == seen[2]
+    with pytest.raises(Replaced):
+        warm.exec_kept(["inorder-qemu", script], Inherited())
+    assert seen[3] == seen[0] == [binary, "-nodefaults", "-m", "256M"]
