@@ -32,6 +32,25 @@ def test_a_binary_that_is_not_qemu(iq, tmp_path):
     assert "error: cannot probe /bin/true" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_binary_that_is_not_qemu_and_still_answers_help(iq, tmp_path):
+    """The probe fails while `-h` still runs: that is stopped, and asyncio
+    prints no traceback of its own after its loop closed."""
+    binary = tmp_path / "qemu-system-x86_64"
+    os.mkfifo(f"{binary}.fifo")
+    # `-h` never answers; the probe's QEMU exits once `-h` runs (its pid
+    # passed through the fifo: no sleeping on either side)
+    binary.write_text('#!/bin/sh\n'
+                      '[ "$1" = -h ] && { echo $$ >"$0.fifo"; exec sleep 600; }\n'
+                      'read pid <"$0.fifo"; echo $pid >"$0.pid"\n')
+    binary.chmod(0o755)
+    r = iq("--qemu", binary, script(tmp_path / "vm.qcmd", "-m 128M"))
+    assert r.returncode == 1
+    assert f"error: cannot probe {binary}" in r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+    pid = int((tmp_path / "qemu-system-x86_64.pid").read_text())
+    assert not os.path.exists(f"/proc/{pid}"), "the probe left `-h` running"
+
+
 def test_a_monitor_socket_that_cannot_be_made_is_located(iq, tmp_path, name):
     vm = script(tmp_path / "vm.qcmd", f"-name guest={name}", "-m 128M",
                 "-qmp unix:/sys/m.sock,server=on,wait=off",

@@ -53,6 +53,10 @@ async def _probe(path: str) -> tuple[dict, list]:
         await link.execute("x-exit-preconfig")
         names = await _names(link)
     except (InorderError, *LOST) as e:
+        # `-h` may still run: stopped now, not collected after the loop
+        # closed (where asyncio prints a traceback of its own)
+        help_text.cancel()
+        await asyncio.gather(help_text, return_exceptions=True)
         raise ProfileError(f"cannot probe {path}: {e}") from e
     finally:
         await qemu.shutdown(link)
@@ -135,5 +139,10 @@ async def _help(path: str) -> str:
     proc = await asyncio.create_subprocess_exec(path, "-h", stdout=subprocess.PIPE,
                                                 stderr=subprocess.DEVNULL,
                                                 stdin=subprocess.DEVNULL)
-    out, _ = await proc.communicate()
+    try:
+        out, _ = await proc.communicate()
+    except asyncio.CancelledError:
+        proc.kill()                 # the probe failed: nothing waits for the answer
+        await proc.wait()
+        raise
     return out.decode(errors="replace")
