@@ -16,7 +16,10 @@ absolute times).
    inorder-qemu's share broken down from its INORDER_TIMINGS marks; and the
    floor of the exec path: the same interpreter exec'ing QEMU at once;
 2. the interpreter's own start, the floor of any Python front end:
-   `python -c pass`, and with `-S` (no site: what the venv costs);
+   `python -c pass`, and with `-S` (no site: what the venv costs); and what
+   the exec path adds to that floor, without QEMU's noise: many rounds with
+   a stand-in for QEMU that exits at once, exec'd by inorder-qemu from its
+   record and by the bare interpreter;
 3. feed cost per command: 1,000 QMP commands fed by inorder-qemu versus a
    plain sequential raw-socket client sending the same commands;
 4. parse + plan throughput (10,000 lines) and `--check` of 100 lines;
@@ -242,6 +245,40 @@ def interpreter(runs: int) -> dict[str, float]:
     return {name: statistics.median(v) for name, v in seen.items()}
 
 
+def warm_overhead(runs: int, tmp: Path, env) -> dict[str, float]:
+    """Spawn to exit, the exec path of a small script against the
+    interpreter exec'ing at once, both exec'ing a stand-in for QEMU that
+    exits at once: what inorder-qemu's warm start adds to the floor, with
+    nothing of QEMU's start in the figure (the medians, in seconds)."""
+    stand_in = tmp / "stand-in" / "qemu-system-x86_64"
+    stand_in.parent.mkdir()
+    # QEMU itself when probed (the profile is the real binary's), gone at
+    # once when IQB_EXIT is set
+    stand_in.write_text(f'#!/bin/sh\n[ -n "$IQB_EXIT" ] && exit 0\nexec {QEMU} "$@"\n')
+    stand_in.chmod(0o755)
+    script = tmp / "stand-in.qcmd"
+    script.write_text("\n".join(small(str(tmp / "s.sock"))) + "\n")
+    e = dict(env, INORDER_QEMU=str(stand_in))
+    e.pop("INORDER_TIMINGS")
+    subprocess.run([*INORDER, "--check", str(script)], env=e, check=True)   # the probe
+    e["IQB_EXIT"] = "1"
+    subprocess.run([*INORDER, str(script)], env=e, check=True)              # the record
+    warm = subprocess.run([*INORDER, str(script)], env=dict(e, INORDER_TIMINGS="1"),
+                          check=True, capture_output=True, text=True)
+    if '"record"' not in warm.stderr:
+        raise SystemExit(f"bench: the stand-in's script did not start warm: {warm.stderr}")
+    commands = {"exec path": [*INORDER, str(script)],
+                "floor": [sys.executable, "-c",
+                          "import os, sys; os.execv(sys.argv[1], sys.argv[1:])", str(stand_in)]}
+    seen: dict[str, list] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            t = time.perf_counter()
+            subprocess.run(command, env=e, check=True)
+            seen[name].append(time.perf_counter() - t)
+    return {name: statistics.median(v) for name, v in seen.items()}
+
+
 def feed_cost(n: int, runs: int, tmp: Path, env) -> dict:
     sock = str(tmp / "f.sock")
     script = tmp / "feed.qcmd"
@@ -428,6 +465,13 @@ def main() -> int:
         floor = interpreter(runs)
         for name, t in floor.items():
             out.append(f"| start to exit: `{name}` | {ms(t)} | | |")
+        rounds = 3 if args.quick else 101
+        w = warm_overhead(rounds, tmp, env)
+        out.append(f"| start to exit, QEMU a stand-in that exits at once ({rounds} rounds): "
+                   f"exec path, small | {ms(w['exec path'])} | python execs it at once ({ms(w['floor'])}) "
+                   f"| {w['exec path'] / w['floor']:.2f}x |")
+        out.append(f"| &nbsp;&nbsp;the warm start's cost above the floor "
+                   f"| {ms(w['exec path'] - w['floor'])} | | |")
         n = 50 if args.quick else 1000
         f = feed_cost(n, 1 if args.quick else 5, tmp, env)
         out.append(f"| feed, per command ({n} qom-set) | {f['inorder'] * 1e6:.0f} us "

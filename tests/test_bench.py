@@ -17,7 +17,8 @@ def test_bench_quick_prints_the_table():
                 "time to running: python execs QEMU at once, small",
                 "time to running: exec path, large", "time to running: feed path, small",
                 "time to running: drop-in, small", "time to running: cold first run, small",
-                "start to exit: `python -c pass`", "feed, per command", "parse + plan",
+                "start to exit: `python -c pass`", "QEMU a stand-in that exits at once",
+                "the warm start's cost above the floor", "feed, per command", "parse + plan",
                 "--check", "cold probe", "RSS while supervising"):
         assert row in r.stdout
     assert "x |" in r.stdout          # ratios against bare QEMU measured in the same run
