@@ -19,8 +19,9 @@ from inorder.run.inherited import Inherited
 from .conftest import for_binary
 
 
-class Execd(Exception):
-    """os.execv was called (the unit tier starts no process)."""
+class Execd(BaseException):
+    """os.execv was called (the unit tier starts no process).  Not an
+    Exception: cli.main turns those into an internal error."""
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def execs(monkeypatch):
         except Execd:
             return seen[-1]
         return None
+    run.seen = seen                 # every exec, also those under cli.main
     return run
 
 
@@ -162,13 +164,8 @@ def test_an_argv_word_that_is_not_utf8_survives_the_record(profile, binary, exec
     assert os.fsdecode(b"caf\xe9") in p.direct_argv
 
 
-class Replaced(BaseException):
-    """os.execv was called under cli.main (which turns an Exception into
-    an internal error)."""
-
-
 def test_a_plan_kept_under_other_fds_gets_a_record_for_these(write, profile, binary,
-                                                             monkeypatch):
+                                                             execs, monkeypatch):
     """A script first run from a shell with fds open, then from a caller
     with none: the second run loads the kept plan, and keeps an exec record
     for its own fds (a record's key names them, a plan's does not), so the
@@ -177,22 +174,16 @@ def test_a_plan_kept_under_other_fds_gets_a_record_for_these(write, profile, bin
     from inorder.qemu import profile as profiles
     monkeypatch.setattr(profiles, "load", lambda binary: for_binary(profile, binary))
     script = write("vm.qcmd", "-nodefaults", "-m 256M")
-    seen = []
-
-    def execv(path, words):
-        seen.append(words)
-        raise Replaced()
-    monkeypatch.setattr(os, "execv", execv)
+    seen = execs.seen
     shell = Inherited()
     shell.fds, shell.kinds = [10], ["10:10000"]          # a pipe the shell left open
-    with pytest.raises(Replaced):
+    with pytest.raises(Execd):
         cli.main([script], shell)
     monkeypatch.setattr(kept, "from_data", lambda data, made=kept.from_data: seen.append("kept")
                         or made(data))
-    with pytest.raises(Replaced):
+    with pytest.raises(Execd):
         cli.main([script], Inherited())
     assert seen[1] == "kept"                             # the plan was not made again
     assert seen[0] == seen[2]
-    with pytest.raises(Replaced):
-        warm.exec_kept(["inorder-qemu", script], Inherited())
+    assert execs(script) == seen[0]
     assert seen[3] == seen[0] == [binary, "-nodefaults", "-m", "256M"]
