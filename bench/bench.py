@@ -44,6 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 QEMU = shutil.which("qemu-system-x86_64")
 # the console script, as users run it
 INORDER = [str(Path(sys.executable).parent / "inorder-qemu")]
+# the floor under any Python front end: this interpreter, exec'ing the
+# command that follows at once
+EXEC_AT_ONCE = [sys.executable, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"]
 COMMON = ["-accel tcg", "-display none", "-nodefaults"]
 SET = "qom-set path=/machine property=dump-guest-core value=true"
 # one QMP command: the same VM, now through the feed
@@ -192,10 +195,8 @@ def start_times(runs: int, tmp: Path, env, quick: bool) -> dict[str, dict]:
     variants = {   # name: (command, env, before, what it is compared with)
         "bare QEMU, small": ([QEMU, *to_argv(small_lines)], None, None, None),
         "bare QEMU, large": ([QEMU, *to_argv(large_lines)], None, None, None),
-        # the floor under any Python front end: the interpreter, then the exec
         "python execs QEMU at once, small": (
-            [sys.executable, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])",
-             QEMU, *to_argv(small_lines)], None, None, "bare QEMU, small"),
+            [*EXEC_AT_ONCE, QEMU, *to_argv(small_lines)], None, None, "bare QEMU, small"),
         "exec path, small": ([*INORDER, str(scripts["small"])], env, None, "bare QEMU, small"),
         "exec path, large": ([*INORDER, str(scripts["large"])], env, None, "bare QEMU, large"),
         "feed path, small": ([*INORDER, str(scripts["small-fed"])], env, None,
@@ -231,18 +232,24 @@ def start_times(runs: int, tmp: Path, env, quick: bool) -> dict[str, dict]:
     return out
 
 
+def start_to_exit(commands: dict[str, list], runs: int, env=None) -> dict[str, float]:
+    """Each command once per round, `runs` rounds, spawn to exit: the
+    medians, in seconds."""
+    seen: dict[str, list] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            t = time.perf_counter()
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+            seen[name].append(time.perf_counter() - t)
+    return {name: statistics.median(v) for name, v in seen.items()}
+
+
 def interpreter(runs: int) -> dict[str, float]:
     """The interpreter's own start, to exit: the floor under any start."""
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "python -S -c pass (no site)": [sys.executable, "-S", "-c", "pass"],
                 "inorder-qemu --version": [*INORDER, "--version"]}
-    seen: dict[str, list] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            t = time.perf_counter()
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            seen[name].append(time.perf_counter() - t)
-    return {name: statistics.median(v) for name, v in seen.items()}
+    return start_to_exit(commands, runs)
 
 
 def warm_overhead(runs: int, tmp: Path, env) -> dict[str, float]:
@@ -268,15 +275,8 @@ def warm_overhead(runs: int, tmp: Path, env) -> dict[str, float]:
     if '"record"' not in warm.stderr:
         raise SystemExit(f"bench: the stand-in's script did not start warm: {warm.stderr}")
     commands = {"exec path": [*INORDER, str(script)],
-                "floor": [sys.executable, "-c",
-                          "import os, sys; os.execv(sys.argv[1], sys.argv[1:])", str(stand_in)]}
-    seen: dict[str, list] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            t = time.perf_counter()
-            subprocess.run(command, env=e, check=True)
-            seen[name].append(time.perf_counter() - t)
-    return {name: statistics.median(v) for name, v in seen.items()}
+                "floor": [*EXEC_AT_ONCE, str(stand_in)]}
+    return start_to_exit(commands, runs, e)
 
 
 def feed_cost(n: int, runs: int, tmp: Path, env) -> dict:
